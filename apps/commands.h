@@ -1,0 +1,25 @@
+// The tokenscope CLI: one file per subcommand, each registering itself on the top-level CLI11 app.
+//
+// A subcommand's callback returns the process exit code: 0 success, 2 bad input (file, field or value named on
+// one line of stderr), 1 internal failure.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "tokenscope/expected.h"
+
+namespace ts::cli {
+
+using Run = std::function<int()>;
+// Each subcommand adds itself to `app` and stores the function to run when it is selected.
+void register_info(CLI::App& app, Run& run);
+void register_tokenize(CLI::App& app, Run& run);
+void register_score(CLI::App& app, Run& run);
+
+// Prints "tokenscope: <message>" and returns the exit code for the error's kind.
+int report(const Error& e);
+
+}  // namespace ts::cli

@@ -1,0 +1,39 @@
+// tokenscope: the next-token distribution as a first-class output.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+
+namespace ts::cli {
+
+int report(const Error& e) {
+  std::fprintf(stderr, "tokenscope: %s\n", e.message.c_str());
+  return e.kind == Error::Kind::kInput ? 2 : 1;
+}
+
+}  // namespace ts::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"tokenscope: run GGUF language models and read their next-token distributions"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tokenscope 0.1.0");
+  ts::cli::Run run;
+  ts::cli::register_info(app, run);
+  ts::cli::register_tokenize(app, run);
+  ts::cli::register_score(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    return run ? run() : 0;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "tokenscope: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tokenscope: internal error: %s\n", e.what());
+    return 1;
+  }
+}
