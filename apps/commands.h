@@ -18,6 +18,8 @@ using Run = std::function<int()>;
 void register_info(CLI::App& app, Run& run);
 void register_tokenize(CLI::App& app, Run& run);
 void register_score(CLI::App& app, Run& run);
+void register_make_model(CLI::App& app, Run& run);
+void register_bench(CLI::App& app, Run& run);
 
 // Prints "tokenscope: <message>" and returns the exit code for the error's kind.
 int report(const Error& e);

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   ts::cli::register_info(app, run);
   ts::cli::register_tokenize(app, run);
   ts::cli::register_score(app, run);
+  ts::cli::register_make_model(app, run);
+  ts::cli::register_bench(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,11 @@
 
 namespace ts::gguf {
 
+inline constexpr uint64_t kDefaultAlignment = 32;  // when general.alignment is absent
+inline constexpr uint32_t kMaxDims = 4;            // GGML_MAX_DIMS
+inline constexpr int kMaxArrayDepth = 8;           // arrays nested deeper than this are refused
+inline constexpr uint64_t kMaxKeyBytes = 65535;    // GGUF spec: keys are at most 2^16-1 bytes of ASCII
+
 enum class ValueType : uint32_t {
   UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
   STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
@@ -31,6 +36,7 @@ std::string_view value_type_name(ValueType t);
 
 // One metadata value. Scalars fill exactly one of u/i/f/b/s by type; arrays set elem_type and one of the array
 // vectors (integer types and BOOL -> ints, FLOAT32/FLOAT64 -> floats, STRING -> strings, ARRAY -> nested).
+// UINT64 array elements are kept in `ints` as their bit pattern (cast back to uint64_t to read values >= 2^63).
 struct Value {
   ValueType type = ValueType::UINT8;
   uint64_t u = 0;         // UINT8/16/32/64
@@ -80,6 +86,8 @@ class File {
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
+  // Header end rounded up to alignment(). A file without tensors may end before it (vocab-only files from
+  // llama.cpp carry no trailing padding), so data_offset() can exceed file_size() when tensors() is empty.
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return size_; }
 
@@ -108,6 +116,7 @@ class File {
 
  private:
   File() = default;
+  Status parse();  // fills everything below from map_
   struct Mapping;
   std::unique_ptr<Mapping> map_;
   std::string path_;
@@ -139,6 +148,9 @@ class Writer {
   // `data` must hold row_bytes(type, dims[0]) * rows bytes. dims in ggml order.
   void add_tensor(std::string name, DType type, std::vector<uint64_t> dims, std::string data);
 
+  // to_bytes() writes what it was given without checks (tests use it to build bad files); validate() checks what
+  // a reader would reject: alignment, dims, data sizes, duplicate names and keys. write() validates first.
+  Status validate() const;
   std::string to_bytes() const;
   Status write(const std::string& path) const;  // error names the path and errno text
 

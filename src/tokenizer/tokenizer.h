@@ -22,6 +22,7 @@ enum class TokenKind : int32_t { kUndefined = 0, kNormal = 1, kUnknown = 2, kCon
 struct EncodeOptions {
   bool add_special = true;    // add BOS (and EOS) as tokenizer.ggml.add_bos_token / add_eos_token say
   bool parse_special = true;  // text of control / user-defined tokens (e.g. "<s>", "<|im_start|>") becomes that token
+                              // (user-defined tokens are matched even when false, as HF tokenizers and llama.cpp do)
 };
 
 struct Encoding {
@@ -53,8 +54,11 @@ class Tokenizer {
   const std::string& pre() const;    // pre-tokenizer actually used
   int32_t bos_id() const;            // -1 when absent
   int32_t eos_id() const;
+  int32_t unk_id() const;
   bool add_bos() const;
   bool add_eos() const;
+  bool add_space_prefix() const;     // SentencePiece inserts a space before the text (and after special tokens)
+  int32_t token_id(std::string_view text) const;  // exact vocabulary lookup, -1 when absent
 
   struct Impl;
 

@@ -1,0 +1,74 @@
+// matmul throughput on the 1.1B Llama shapes (d 2048, ffn 5632): GFLOP/s = 2·m·n·k / time, and for m = 1 the rate
+// at which weight bytes are streamed (GB/s), which is what bounds generation.
+//
+//   tokenscope_bench --benchmark_filter=Matmul
+// Arguments of each case: m, k, n, weight type (ggml id), threads. Compare with the machine's measured fp32 FMA peak
+// (docs/performance.md) and always measure a baseline in the same run: the cores may be shared.
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "tensor/matmul.h"
+#include "tensor/quant.h"
+
+namespace {
+
+using ts::DType;
+
+// Weights are made once per (type, n, k) and kept: quantizing the larger shapes takes longer than measuring them.
+const std::vector<uint8_t>& weights(DType t, int64_t n, int64_t k) {
+  static std::map<std::tuple<DType, int64_t, int64_t>, std::vector<uint8_t>> cache;
+  auto& w = cache[{t, n, k}];
+  if (w.empty()) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> nd(0.0f, 0.02f);
+    std::vector<float> row(static_cast<size_t>(k));
+    const size_t rb = ts::row_bytes(t, k);
+    w.resize(rb * static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r) {
+      for (auto& v : row) v = nd(rng);
+      ts::quantize_row(t, row.data(), w.data() + rb * static_cast<size_t>(r), k);
+    }
+  }
+  return w;
+}
+
+void BM_Matmul(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const auto t = static_cast<DType>(state.range(3));
+  const int threads = static_cast<int>(state.range(4));
+  const std::vector<uint8_t>& w = weights(t, n, k);
+  const ts::WeightView W{t, w.data(), n, k, ts::row_bytes(t, k)};
+  std::vector<float> x(static_cast<size_t>(m * k)), y(static_cast<size_t>(m * n));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd;
+  for (auto& v : x) v = nd(rng);
+  ts::ThreadPool pool(threads);
+  for (auto _ : state) {
+    ts::matmul(W, x.data(), m, k, y.data(), n, pool);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T");
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2e-9 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["weight_GB/s"] =
+      benchmark::Counter(1e-9 * static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void Shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t m : {512, 1})
+    for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
+      for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K})
+        for (int64_t threads : {1, 2}) b->Args({m, k, n, static_cast<int64_t>(t), threads});
+}
+
+BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+// The bench target has no main of its own yet; when a second bench file arrives, move this to bench/main.cpp.
+BENCHMARK_MAIN();

@@ -1,0 +1,57 @@
+// A decoder-only transformer (llama, qwen2, qwen3) over weights mapped from a GGUF file, and its forward pass.
+//
+// Weights are typed views into the mapping (never copied), except the small norm vectors and biases, which are
+// dequantized to fp32 once at load. Activations are fp32; each matrix product is exact to fp32 rounding whatever
+// the stored type (see tensor/matmul.h). forward() is const and keeps its scratch per call, so one Model can serve
+// several sequences (each with its own KVCache) from different threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "tensor/matmul.h"
+#include "tensor/thread_pool.h"
+#include "tokenscope/expected.h"
+
+namespace ts {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;           // [n_embd]
+  WeightView wq, wk, wv, wo;              // [n_head*hd, n_embd], [n_kv*hd, n_embd] ×2, [n_embd, n_head*hd]
+  std::vector<float> bq, bk, bv;          // qwen2 biases, empty otherwise
+  std::vector<float> q_norm, k_norm;      // qwen3 per-head norms [hd], empty otherwise
+  std::vector<float> ffn_norm;            // [n_embd]
+  WeightView w_gate, w_up, w_down;        // [n_ff, n_embd] ×2, [n_embd, n_ff]
+};
+
+class Model {
+ public:
+  // Validates every tensor's presence, type and shape against the config; errors name file, tensor and shape.
+  static Expected<std::unique_ptr<Model>> load(std::shared_ptr<const gguf::File> file);
+
+  const ModelConfig& config() const { return config_; }
+  const gguf::File& file() const { return *file_; }
+
+  // Evaluates tokens[0..n) at positions cache.size() .. cache.size()+n-1, appends their keys/values to `cache`,
+  // and writes logits for the positions listed in `logit_rows` (indices into 0..n; empty = all rows) to `logits`
+  // (row-major, logit_rows.size() or n rows of n_vocab floats). Token ids must be < n_vocab (checked).
+  Status forward(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
+                 const std::vector<int64_t>& logit_rows = {}) const;
+
+ private:
+  Model() = default;
+  std::shared_ptr<const gguf::File> file_;
+  ModelConfig config_;
+  WeightView token_embd_;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> output_norm_;
+  WeightView output_;
+  std::vector<float> rope_inv_freq_;  // [rope_dim/2]: freq_scale * base^(-2i/rope_dim)
+};
+
+}  // namespace ts

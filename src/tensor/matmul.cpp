@@ -1,0 +1,208 @@
+// matmul: Y[m, n] = X[m, k] · W[n, k]ᵀ for weights of any stored type, fp32 activations (contract: matmul.h).
+//
+// Two regimes:
+//  * m <= kRowParallelMaxM (generation, speculative pairs): memory-bound. W's rows are split across threads in
+//    contiguous chunks; each row is streamed once and dotted with all m activation rows through vec_dot while it is
+//    still in L1/L2.
+//  * larger m (prompt evaluation): compute-bound. A cache-blocked SGEMM in the BLIS style:
+//      X is packed once per call into mr-row slivers per kc block (shared by all threads);
+//      the threads take chunks of nc weight rows; for each kc block a thread dequantizes its nc × kc panel of W
+//      with dequantize_row (exact) and transposes it into nr-row slivers (the panel stays in L2);
+//      then for every mr sliver of X (in L1) and nr sliver of W it runs the register-tile kernel.
+//    Each product is one fp32 FMA and sums are fp32 (the partial sum of each kc block is added to Y), so the result
+//    is exact to fp32 rounding for every weight type: no activation quantization.
+// The per-ISA tile kernels and transposes live in matmul_avx512.cpp / matmul_avx2.cpp; the scalar fallback is here.
+#include "tensor/matmul.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "tensor/cpu.h"
+#include "tensor/matmul_kernels.h"
+#include "tensor/quant.h"
+
+namespace ts {
+
+namespace {
+
+using matmul_detail::GemmKernel;
+
+// Up to this many activation rows the row-parallel vec_dot path wins: dequantizing a panel costs about as much as a
+// few dot products with it, and the GEMM needs mr rows to fill its register tile.
+constexpr int64_t kRowParallelMaxM = 3;
+// k-block: a multiple of every block size (32, 256), and 256 × 32 floats = 32 KiB per weight sliver.
+constexpr int64_t kKc = 256;
+// Weight rows per thread chunk: an nc × kc panel of 256 KiB stays in L2 while every X sliver streams past it.
+constexpr int64_t kNc = 256;
+// Activation rows per pass: the packed copy of X (rows × k floats, kept per calling thread) stays within
+// kPackedXBytes, but a pass has at least kMinPassRows rows because W is dequantized again for every pass.
+constexpr int64_t kPackedXBytes = int64_t{32} << 20;
+constexpr int64_t kMinPassRows = 256;
+constexpr int64_t kMaxPassRows = 1024;
+
+// A growable 64-byte-aligned float buffer, kept per thread so repeated calls do not allocate.
+class AlignedFloats {
+ public:
+  float* get(size_t n) {
+    if (n > cap_) {
+      const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      cap_ = n;
+    }
+    return ptr_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> ptr_;
+  size_t cap_ = 0;
+};
+
+// ---- scalar fallback (also the model for the SIMD tiles) ----
+constexpr int kScalarMr = 4;
+constexpr int kScalarNr = 8;
+
+void tile_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
+                 bool accumulate) {
+  float acc[kScalarMr][kScalarNr] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int i = 0; i < kScalarMr; ++i)
+      for (int j = 0; j < kScalarNr; ++j) acc[i][j] += a[p * kScalarMr + i] * b[p * kScalarNr + j];
+  }
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+void pack_b_scalar(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  for (int64_t p = 0; p < kc; ++p)
+    for (int j = 0; j < kScalarNr; ++j) dst[p * kScalarNr + j] = j < rows ? src[j * ld + p] : 0.0f;
+}
+
+void pack_a_scalar(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  for (int64_t p = 0; p < kc; ++p)
+    for (int i = 0; i < kScalarMr; ++i) dst[p * kScalarMr + i] = i < rows ? src[i * ld + p] : 0.0f;
+}
+
+GemmKernel select_kernel() {
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return matmul_detail::gemm_kernel_avx512();
+    case Isa::kAvx2:
+      return matmul_detail::gemm_kernel_avx2();
+    case Isa::kScalar:
+      break;
+  }
+  return GemmKernel{kScalarMr, kScalarNr, tile_scalar, pack_b_scalar, pack_a_scalar};
+}
+
+// ---- m small: one pass over W, rows split across threads ----
+void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                 ThreadPool& pool) {
+  const int64_t k = W.cols;
+  pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = W.row(r);
+      for (int64_t i = 0; i < m; ++i) Y[i * ldy + r] = vec_dot(W.type, row, X + i * ldx, k);
+    }
+  });
+}
+
+// ---- m large: blocked GEMM on rows [0, m) of X and Y ----
+void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
+                    int64_t ldy, ThreadPool& pool) {
+  const int64_t n = W.rows, k = W.cols;
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t slivers = (m + mr - 1) / mr;
+  const int64_t m_pad = slivers * mr;
+
+  // Pack X: for kc block starting at k0 (width kc), sliver s lives at xp + k0 * m_pad + s * kc * mr.
+  thread_local AlignedFloats x_buf;
+  float* xp = x_buf.get(static_cast<size_t>(m_pad * k));
+  pool.parallel_for(slivers, 4, [&](int64_t s0, int64_t s1, int) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t rows = std::min<int64_t>(mr, m - s * mr);
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        const int64_t kc = std::min(kKc, k - k0);
+        kern.pack_a(X + s * mr * ldx + k0, ldx, static_cast<int>(rows), kc, xp + k0 * m_pad + s * kc * mr);
+      }
+    }
+  });
+
+  // Chunks of weight rows: at most kNc, but small enough that every thread gets one.
+  const int64_t per_thread = (n + pool.size() - 1) / pool.size();
+  const int64_t nc = std::max<int64_t>(nr, std::min(kNc, (per_thread + nr - 1) / nr * nr));
+  const int64_t chunks = (n + nc - 1) / nc;
+
+  pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1, int) {
+    thread_local AlignedFloats panel_buf, rows_buf;
+    float* panel = panel_buf.get(static_cast<size_t>(nc * kKc));
+    float* tmp = rows_buf.get(static_cast<size_t>(nr * kKc));
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t n0 = c * nc;
+      const int64_t n_rows = std::min(nc, n - n0);
+      const int64_t n_slivers = (n_rows + nr - 1) / nr;
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        const int64_t kc = std::min(kKc, k - k0);
+        const size_t byte_off = row_bytes(W.type, k0);
+        // Dequantize and transpose this chunk's weights for columns [k0, k0 + kc).
+        for (int64_t t = 0; t < n_slivers; ++t) {
+          const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
+          for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
+          kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
+        }
+        for (int64_t s = 0; s < slivers; ++s) {
+          const float* a = xp + k0 * m_pad + s * kc * mr;
+          const int rows = static_cast<int>(std::min<int64_t>(mr, m - s * mr));
+          float* y = Y + s * mr * ldy + n0;
+          for (int64_t t = 0; t < n_slivers; ++t) {
+            const int cols = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
+            kern.tile(kc, a, panel + t * kc * nr, y + t * nr, ldy, rows, cols, k0 > 0);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool) {
+  assert(W.cols % traits(W.type).block_elems == 0);
+  assert(m <= 1 || (ldx >= W.cols && ldy >= W.rows));
+  if (m <= 0 || W.rows <= 0) return;
+  if (W.cols == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + W.rows, 0.0f);
+    return;
+  }
+  if (m <= kRowParallelMaxM) {
+    matmul_rows(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
+  const GemmKernel kern = select_kernel();
+  const int64_t pass_rows =
+      std::clamp<int64_t>(kPackedXBytes / (4 * W.cols), kMinPassRows, kMaxPassRows) / kern.mr * kern.mr;
+  for (int64_t i0 = 0; i0 < m; i0 += pass_rows)
+    matmul_blocked(kern, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool);
+}
+
+void matmul_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
+  const int64_t k = W.cols;
+  std::vector<float> w(static_cast<size_t>(k));
+  for (int64_t r = 0; r < W.rows; ++r) {
+    dequantize_row_ref(W.type, W.row(r), w.data(), k);
+    for (int64_t i = 0; i < m; ++i) {
+      const float* x = X + i * ldx;
+      double s = 0.0;
+      for (int64_t p = 0; p < k; ++p) s += static_cast<double>(w[static_cast<size_t>(p)]) * x[p];
+      Y[i * ldy + r] = static_cast<float>(s);
+    }
+  }
+}
+
+}  // namespace ts

@@ -1,0 +1,96 @@
+// AVX2 + FMA pieces of the blocked fp32 GEMM (layouts and contract: matmul_kernels.h).
+//
+// Register tile: 6 rows of X × 16 weight rows = 12 ymm accumulators + 2 for weights + 1 broadcast = 15 of 16.
+#include <immintrin.h>
+
+#include "tensor/matmul_kernels.h"
+
+namespace ts::matmul_detail {
+namespace {
+
+constexpr int kMr = 6;
+constexpr int kNr = 16;
+
+void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
+               bool accumulate) {
+  __m256 acc0[kMr], acc1[kMr];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMr; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMr; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
+      acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kMr; ++i) {
+    if (i >= rows) break;
+    float* ci = c + i * ldc;
+    if (cols == kNr) {
+      __m256 v0 = acc0[i], v1 = acc1[i];
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(ci), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), v1);
+      }
+      _mm256_storeu_ps(ci, v0);
+      _mm256_storeu_ps(ci + 8, v1);
+    } else {  // right edge of Y: go through a buffer so nothing past column `cols` is touched
+      alignas(32) float buf[kNr];
+      _mm256_store_ps(buf, acc0[i]);
+      _mm256_store_ps(buf + 8, acc1[i]);
+      for (int j = 0; j < cols; ++j) ci[j] = accumulate ? ci[j] + buf[j] : buf[j];
+    }
+  }
+}
+
+// 8×8 transpose of src rows (stride ld) into dst rows (stride ldd).
+inline void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 2; ++g) {  // r[4g + e] holds column 4L + e of rows 4g..4g+3 in 128-bit lane L
+    const __m256d lo01 = _mm256_castps_pd(t[4 * g]), hi01 = _mm256_castps_pd(t[4 * g + 1]);
+    const __m256d lo23 = _mm256_castps_pd(t[4 * g + 2]), hi23 = _mm256_castps_pd(t[4 * g + 3]);
+    r[4 * g] = _mm256_castpd_ps(_mm256_unpacklo_pd(lo01, lo23));
+    r[4 * g + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(lo01, lo23));
+    r[4 * g + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(hi01, hi23));
+    r[4 * g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(hi01, hi23));
+  }
+  for (int e = 0; e < 4; ++e) {
+    _mm256_store_ps(dst + e * ldd, _mm256_permute2f128_ps(r[e], r[4 + e], 0x20));
+    _mm256_store_ps(dst + (e + 4) * ldd, _mm256_permute2f128_ps(r[e], r[4 + e], 0x31));
+  }
+}
+
+void pack_a_6(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  for (int64_t p = 0; p < kc; ++p)
+    for (int i = 0; i < kMr; ++i) dst[p * kMr + i] = i < rows ? src[i * ld + p] : 0.0f;
+}
+
+void pack_b_16(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  int64_t p = 0;
+  if (rows == kNr) {
+    for (; p + 8 <= kc; p += 8) {
+      transpose8x8(src + p, ld, dst + p * kNr, kNr);
+      transpose8x8(src + 8 * ld + p, ld, dst + p * kNr + 8, kNr);
+    }
+  }
+  for (; p < kc; ++p)
+    for (int j = 0; j < kNr; ++j) dst[p * kNr + j] = j < rows ? src[j * ld + p] : 0.0f;
+}
+
+}  // namespace
+
+GemmKernel gemm_kernel_avx2() { return GemmKernel{kMr, kNr, tile_6x16, pack_b_16, pack_a_6}; }
+
+}  // namespace ts::matmul_detail

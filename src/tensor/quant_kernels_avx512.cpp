@@ -1,0 +1,367 @@
+// AVX-512 (F, BW, VL, DQ) kernels for the row operations of quant.h; chosen at run time by quant.cpp.
+//
+// Each format has one "walker" that decodes a row into 16-wide fp32 vectors of weights and hands each vector, with
+// its element offset, to a sink: StoreSink writes it (dequantize_row), DotSink multiplies it with the activations
+// and accumulates (vec_dot), so the dot never leaves registers and both use the same decode.
+//
+// Decoded weights are bit-identical to the scalar references: every product scale*code is exact in fp32, and where
+// the reference then adds or subtracts a min, an fma rounds once exactly as the reference's subtraction does.
+// Dots accumulate in fp32 in four vector accumulators and reduce at the end, so they differ from the double
+// reference only by fp32 summation order (tests bound it).
+//
+// Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
+// GCC 12's AVX-512 headers start results from _mm512_undefined_*(), which its own -Wmaybe-uninitialized then flags
+// (GCC bug 105593); the warnings say nothing about this file.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "tensor/quant_impl.h"
+
+namespace ts::quant {
+namespace {
+
+// Horizontal sum. (Not _mm512_reduce_add_ps: GCC 12's version trips -Wuninitialized inside its own header.)
+inline float hsum(__m512 v) {
+  const __m512 t = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  const __m256 h = _mm512_castps512_ps256(t);
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+struct StoreSink {
+  float* dst;
+  void put(int64_t off, __m512 w, int /*acc*/) { _mm512_storeu_ps(dst + off, w); }
+  void put_masked(int64_t off, __m512 w, __mmask16 m) { _mm512_mask_storeu_ps(dst + off, m, w); }
+};
+
+struct DotSink {
+  const float* x;
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  void put(int64_t off, __m512 w, int k) { acc[k] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + off), acc[k]); }
+  void put_masked(int64_t off, __m512 w, __mmask16 m) {
+    acc[0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, x + off), acc[0]);
+  }
+  float sum() const {
+    return hsum(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  }
+};
+
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+// 16 bytes -> 16 int32 lanes, zero-extended.
+inline __m512i bytes16(const uint8_t* p) {
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// ---- F32 / F16 / BF16: n need not be a multiple of 16; the tail uses masked loads and stores.
+
+template <class Sink>
+void walk_f32(const void* src, int64_t n, Sink& sink) {
+  const auto* s = static_cast<const float*>(src);
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, _mm512_loadu_ps(s + i + 16 * k), k);
+  for (; i + 16 <= n; i += 16) sink.put(i, _mm512_loadu_ps(s + i), 0);
+  if (i < n) {
+    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    sink.put_masked(i, _mm512_maskz_loadu_ps(m, s + i), m);
+  }
+}
+
+inline __m512 f16x16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+template <class Sink>
+void walk_f16(const void* src, int64_t n, Sink& sink) {
+  const auto* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, f16x16(s + i + 16 * k), k);
+  for (; i + 16 <= n; i += 16) sink.put(i, f16x16(s + i), 0);
+  if (i < n) {
+    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    sink.put_masked(i, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, s + i)), m);
+  }
+}
+
+inline __m512 bf16_widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+template <class Sink>
+void walk_bf16(const void* src, int64_t n, Sink& sink) {
+  const auto* s = static_cast<const uint16_t*>(src);
+  auto load = [&](int64_t i) { return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))); };
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, load(i + 16 * k), k);
+  for (; i + 16 <= n; i += 16) sink.put(i, load(i), 0);
+  if (i < n) {
+    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    sink.put_masked(i, bf16_widen(_mm256_maskz_loadu_epi16(m, s + i)), m);
+  }
+}
+
+// ---- Q8_0: w = d * q
+
+template <class Sink>
+void walk_q8_0(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m512 d = _mm512_set1_ps(h2f(b[i].d));
+    const auto* q = reinterpret_cast<const __m128i*>(b[i].qs);
+    const int k = static_cast<int>(i & 1) * 2;
+    sink.put(32 * i, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))), k);
+    sink.put(32 * i + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))), k + 1);
+  }
+}
+
+// ---- Q4_0: w = (q - 8) * d, low nibbles elements 0..15, high nibbles 16..31
+
+template <class Sink>
+void walk_q4_0(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ4_0*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF), eight = _mm512_set1_epi32(8);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m512 d = _mm512_set1_ps(h2f(b[i].d));
+    const __m512i q = bytes16(b[i].qs);
+    const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(q, m4), eight));
+    const __m512 hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(q, 4), eight));
+    const int k = static_cast<int>(i & 1) * 2;
+    sink.put(32 * i, _mm512_mul_ps(lo, d), k);
+    sink.put(32 * i + 16, _mm512_mul_ps(hi, d), k + 1);
+  }
+}
+
+// ---- Q4_K: w = (d*sc) * q - dmin*m per 32 elements
+
+template <class Sink>
+void walk_q4_k(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ4_K*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
+    for (int c = 0; c < 4; ++c) {
+      uint8_t sc, m;
+      k4_scale_min(2 * c, b[i].scales, &sc, &m);
+      const __m512 d1 = _mm512_set1_ps(d * sc), nm1 = _mm512_set1_ps(-(dmin * m));
+      k4_scale_min(2 * c + 1, b[i].scales, &sc, &m);
+      const __m512 d2 = _mm512_set1_ps(d * sc), nm2 = _mm512_set1_ps(-(dmin * m));
+      const int64_t base = 256 * i + 64 * c;
+      for (int l = 0; l < 32; l += 16) {
+        const __m512i q = bytes16(b[i].qs + 32 * c + l);
+        const int k = l / 8;
+        sink.put(base + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(q, m4)), d1, nm1), k);
+        sink.put(base + 32 + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d2, nm2), k + 1);
+      }
+    }
+  }
+}
+
+// ---- Q6_K: w = (d*sc) * (q - 32) per 16 elements, q = 4 low bits from ql | 2 high bits from qh
+
+template <class Sink>
+void walk_q6_k(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ6_K*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF), m3 = _mm512_set1_epi32(3), c32 = _mm512_set1_epi32(32);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = h2f(b[i].d);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b[i].ql + 64 * h;
+      const uint8_t* qh = b[i].qh + 32 * h;
+      const int8_t* sc = b[i].scales + 8 * h;
+      const int64_t base = 256 * i + 128 * h;
+      for (int l = 0; l < 32; l += 16) {
+        const int s = l / 16;
+        const __m512i A = bytes16(ql + l), B = bytes16(ql + 32 + l), H = bytes16(qh + l);
+        const __m512i q1 = _mm512_or_si512(_mm512_and_si512(A, m4), _mm512_slli_epi32(_mm512_and_si512(H, m3), 4));
+        const __m512i q2 = _mm512_or_si512(_mm512_and_si512(B, m4),
+                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2), m3), 4));
+        const __m512i q3 = _mm512_or_si512(_mm512_srli_epi32(A, 4),
+                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 4), m3), 4));
+        const __m512i q4 = _mm512_or_si512(_mm512_srli_epi32(B, 4), _mm512_slli_epi32(_mm512_srli_epi32(H, 6), 4));
+        auto w = [&](__m512i q, int si) {
+          return _mm512_mul_ps(_mm512_set1_ps(d * sc[si]), _mm512_cvtepi32_ps(_mm512_sub_epi32(q, c32)));
+        };
+        sink.put(base + l, w(q1, s), 0);
+        sink.put(base + 32 + l, w(q2, s + 2), 1);
+        sink.put(base + 64 + l, w(q3, s + 4), 2);
+        sink.put(base + 96 + l, w(q4, s + 6), 3);
+      }
+    }
+  }
+}
+
+// ---- Q4_1: w = q * d + m (the product is exact, so the fma rounds like the reference's addition)
+
+template <class Sink>
+void walk_q4_1(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ4_1*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m512 d = _mm512_set1_ps(h2f(b[i].d)), m = _mm512_set1_ps(h2f(b[i].m));
+    const __m512i q = bytes16(b[i].qs);
+    const int k = static_cast<int>(i & 1) * 2;
+    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(q, m4)), d, m), k);
+    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d, m), k + 1);
+  }
+}
+
+// ---- Q5_0 / Q5_1: bit e of qh is the fifth bit of element e; it becomes a lane mask that adds 16.
+
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+template <class Sink>
+void walk_q5_0(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ5_0*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF), c16 = _mm512_set1_epi32(16);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m512 d = _mm512_set1_ps(h2f(b[i].d));
+    const uint32_t qh = load_u32(b[i].qh);
+    const __m512i q = bytes16(b[i].qs);
+    __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi32(q, 4);
+    lo = _mm512_mask_add_epi32(lo, static_cast<__mmask16>(qh), lo, c16);
+    hi = _mm512_mask_add_epi32(hi, static_cast<__mmask16>(qh >> 16), hi, c16);
+    const int k = static_cast<int>(i & 1) * 2;
+    sink.put(32 * i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, c16)), d), k);
+    sink.put(32 * i + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, c16)), d), k + 1);
+  }
+}
+
+template <class Sink>
+void walk_q5_1(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ5_1*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF), c16 = _mm512_set1_epi32(16);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m512 d = _mm512_set1_ps(h2f(b[i].d)), m = _mm512_set1_ps(h2f(b[i].m));
+    const uint32_t qh = load_u32(b[i].qh);
+    const __m512i q = bytes16(b[i].qs);
+    __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi32(q, 4);
+    lo = _mm512_mask_add_epi32(lo, static_cast<__mmask16>(qh), lo, c16);
+    hi = _mm512_mask_add_epi32(hi, static_cast<__mmask16>(qh >> 16), hi, c16);
+    const int k = static_cast<int>(i & 1) * 2;
+    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m), k);
+    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m), k + 1);
+  }
+}
+
+// ---- Q2_K: w = (d*sc) * q - dmin*m per 16 elements; the 16 bytes of a half feed four shift groups
+
+template <class Sink>
+void walk_q2_k(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ2_K*>(src);
+  const __m512i m3 = _mm512_set1_epi32(3);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
+    for (int h = 0; h < 2; ++h)
+      for (int half = 0; half < 2; ++half) {
+        const __m512i Q = bytes16(b[i].qs + 32 * h + 16 * half);
+        for (int g = 0; g < 4; ++g) {
+          const uint8_t sc = b[i].scales[8 * h + 2 * g + half];
+          const __m512 dl = _mm512_set1_ps(d * static_cast<float>(sc & 0xF));
+          const __m512 nml = _mm512_set1_ps(-(dmin * static_cast<float>(sc >> 4)));
+          const __m512i q = _mm512_and_si512(_mm512_srli_epi32(Q, 2 * g), m3);
+          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), dl, nml), g);
+        }
+      }
+  }
+}
+
+// ---- Q3_K: w = (d*(scale-32)) * (q2 + 4*hbit - 4) per 16 elements
+
+template <class Sink>
+void walk_q3_k(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ3_K*>(src);
+  const __m512i m3 = _mm512_set1_epi32(3), one = _mm512_set1_epi32(1), c4 = _mm512_set1_epi32(4);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = h2f(b[i].d);
+    float dls[16];
+    for (int s = 0; s < 16; ++s) dls[s] = d * static_cast<float>(q3k_scale(s, b[i].scales));
+    for (int half = 0; half < 2; ++half) {
+      const __m512i HM = bytes16(b[i].hmask + 16 * half);
+      for (int h = 0; h < 2; ++h) {
+        const __m512i Q = bytes16(b[i].qs + 32 * h + 16 * half);
+        for (int g = 0; g < 4; ++g) {
+          const __m512 dl = _mm512_set1_ps(dls[8 * h + 2 * g + half]);
+          const __m512i q2 = _mm512_and_si512(_mm512_srli_epi32(Q, 2 * g), m3);
+          const __m512i hb = _mm512_and_si512(_mm512_srli_epi32(HM, 4 * h + g), one);
+          const __m512i code = _mm512_sub_epi32(_mm512_or_si512(q2, _mm512_slli_epi32(hb, 2)), c4);
+          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_mul_ps(dl, _mm512_cvtepi32_ps(code)), g);
+        }
+      }
+    }
+  }
+}
+
+// ---- Q5_K: as Q4_K with a fifth bit from qh (bit 2c / 2c+1 of qh[l])
+
+template <class Sink>
+void walk_q5_k(const void* src, int64_t n, Sink& sink) {
+  const auto* b = static_cast<const BlockQ5_K*>(src);
+  const __m512i m4 = _mm512_set1_epi32(0xF), one = _mm512_set1_epi32(1);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
+    for (int c = 0; c < 4; ++c) {
+      uint8_t sc, m;
+      k4_scale_min(2 * c, b[i].scales, &sc, &m);
+      const __m512 d1 = _mm512_set1_ps(d * sc), nm1 = _mm512_set1_ps(-(dmin * m));
+      k4_scale_min(2 * c + 1, b[i].scales, &sc, &m);
+      const __m512 d2 = _mm512_set1_ps(d * sc), nm2 = _mm512_set1_ps(-(dmin * m));
+      const int64_t base = 256 * i + 64 * c;
+      for (int l = 0; l < 32; l += 16) {
+        const __m512i q = bytes16(b[i].qs + 32 * c + l), H = bytes16(b[i].qh + l);
+        const __m512i lo = _mm512_or_si512(_mm512_and_si512(q, m4),
+                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2 * c), one), 4));
+        const __m512i hi = _mm512_or_si512(
+            _mm512_srli_epi32(q, 4), _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2 * c + 1), one), 4));
+        const int k = l / 8;
+        sink.put(base + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d1, nm1), k);
+        sink.put(base + 32 + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d2, nm2), k + 1);
+      }
+    }
+  }
+}
+
+// ---- entry points
+
+template <void (*Walk)(const void*, int64_t, StoreSink&)>
+void dequantize(const void* src, float* dst, int64_t n) {
+  StoreSink sink{dst};
+  Walk(src, n, sink);
+}
+
+template <void (*Walk)(const void*, int64_t, DotSink&)>
+float dot(const void* row, const float* x, int64_t n) {
+  DotSink sink{x};
+  Walk(row, n, sink);
+  return sink.sum();
+}
+
+}  // namespace
+
+SimdKernels avx512_kernels(DType t) {
+  switch (t) {
+    case DType::F32: return {dequantize<walk_f32>, dot<walk_f32>};
+    case DType::F16: return {dequantize<walk_f16>, dot<walk_f16>};
+    case DType::BF16: return {dequantize<walk_bf16>, dot<walk_bf16>};
+    case DType::Q8_0: return {dequantize<walk_q8_0>, dot<walk_q8_0>};
+    case DType::Q4_0: return {dequantize<walk_q4_0>, dot<walk_q4_0>};
+    case DType::Q4_K: return {dequantize<walk_q4_k>, dot<walk_q4_k>};
+    case DType::Q6_K: return {dequantize<walk_q6_k>, dot<walk_q6_k>};
+    case DType::Q4_1: return {dequantize<walk_q4_1>, dot<walk_q4_1>};
+    case DType::Q5_0: return {dequantize<walk_q5_0>, dot<walk_q5_0>};
+    case DType::Q5_1: return {dequantize<walk_q5_1>, dot<walk_q5_1>};
+    case DType::Q2_K: return {dequantize<walk_q2_k>, dot<walk_q2_k>};
+    case DType::Q3_K: return {dequantize<walk_q3_k>, dot<walk_q3_k>};
+    case DType::Q5_K: return {dequantize<walk_q5_k>, dot<walk_q5_k>};
+    default: return {};
+  }
+}
+
+}  // namespace ts::quant

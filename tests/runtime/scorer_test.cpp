@@ -1,0 +1,77 @@
+// The scorer's sliding window: every position once, in order; the first window equals the unwindowed result.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "runtime/engine.h"
+#include "runtime/scorer.h"
+
+namespace ts {
+namespace {
+
+std::vector<ScoredToken> score(const Engine& e, const std::vector<int32_t>& ids, int64_t ctx, int64_t batch) {
+  ThreadPool pool(2);
+  ScoreOptions o;
+  o.ctx = ctx;
+  o.batch = batch;
+  o.top_k = 3;
+  std::vector<ScoredToken> out;
+  auto s = score_sequence(*e.model, ids, o, pool, [&](const ScoredToken& t) { out.push_back(t); });
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  return out;
+}
+
+std::vector<int32_t> first_doc_ids() {
+  std::ifstream in(test::fixture_path("reference/tiny-llama-spm.json"));
+  return nlohmann::json::parse(in)["docs"][0]["ids"].get<std::vector<int32_t>>();
+}
+
+TEST(Scorer, BatchSizeDoesNotChangeResults) {
+  TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-Q8_0.gguf");
+  auto e = Engine::load(model_path);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  auto ids = first_doc_ids();
+  auto a = score(**e, ids, 0, 256);
+  auto b = score(**e, ids, 0, 7);  // chunks of 7 positions through the KV cache
+  ASSERT_EQ(a.size(), ids.size() - 1);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].pos, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(b[i].pos, a[i].pos);
+    EXPECT_NEAR(a[i].stats.logprob, b[i].stats.logprob, 1e-4);
+    EXPECT_NEAR(a[i].stats.entropy, b[i].stats.entropy, 1e-4);
+    EXPECT_EQ(a[i].stats.top[0].id, b[i].stats.top[0].id);
+  }
+}
+
+TEST(Scorer, SlidingWindowScoresEveryPositionOnceAndKeepsTheFirstWindow) {
+  TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-Q8_0.gguf");
+  auto e = Engine::load(model_path);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  auto ids = first_doc_ids();
+  auto full = score(**e, ids, 0, 64);
+  auto win = score(**e, ids, 40, 16);  // windows of 40, stride 20
+  ASSERT_EQ(win.size(), ids.size() - 1);
+  for (size_t i = 0; i < win.size(); ++i) EXPECT_EQ(win[i].pos, static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < 40; ++i) EXPECT_NEAR(win[i].stats.logprob, full[i].stats.logprob, 1e-4) << i;
+  // later positions see only part of the history, so they differ somewhere
+  double diff = 0;
+  for (size_t i = 40; i < win.size(); ++i) diff += std::fabs(win[i].stats.logprob - full[i].stats.logprob);
+  EXPECT_GT(diff, 1e-3);
+}
+
+TEST(Scorer, OutOfRangeTokenIsAnInputError) {
+  TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-Q8_0.gguf");
+  auto e = Engine::load(model_path);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  ThreadPool pool(1);
+  auto s = score_sequence(*(*e)->model, {1, 5, 32000}, {}, pool, [](const ScoredToken&) {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("32000"), std::string::npos);
+  EXPECT_EQ(s.error().kind, Error::Kind::kInput);
+}
+
+}  // namespace
+}  // namespace ts

@@ -1,0 +1,224 @@
+// matmul against matmul_ref on random data, for every ISA this CPU has, both regimes (row-parallel vec_dot for
+// m <= 3, blocked GEMM above), several weight types, edge sizes and strided X / Y.
+//
+// Tolerance: |Y - Y_ref| <= 1e-5 · Σ_i |x_i · w_i| + 1e-6 per element. Y_ref sums in double; matmul sums in fp32,
+// whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
+// term would be ~1/k ≈ 1e-3 of it.
+#include "tensor/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/cpu.h"
+#include "tensor/quant.h"
+
+namespace ts {
+namespace {
+
+// Restores the ISA cap when a test ends, whatever happens.
+struct IsaCapGuard {
+  ~IsaCapGuard() { set_isa_cap(Isa::kAvx512); }
+};
+
+// The ISAs this machine can run; the ones it cannot are reported once per test.
+std::vector<Isa> available_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    set_isa_cap(isa);
+    if (active_isa() == isa)
+      out.push_back(isa);
+    else
+      std::printf("[  NOTE    ] %s not available on this CPU (or capped by TOKENSCOPE_ISA): not tested\n",
+                  isa_name(isa));
+  }
+  set_isa_cap(Isa::kAvx512);
+  return out;
+}
+
+struct Weights {
+  DType type;
+  int64_t rows, cols;
+  size_t stride;
+  std::vector<uint8_t> bytes;
+  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
+};
+
+// Random weights quantized with quantize_row; a row stride with slack checks that matmul honours row_stride.
+bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> src(static_cast<size_t>(cols));
+  w->type = t;
+  w->rows = rows;
+  w->cols = cols;
+  w->stride = row_bytes(t, cols) + 64;
+  w->bytes.assign(w->stride * static_cast<size_t>(rows), 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : src) v = u(rng);
+    if (!quantize_row(t, src.data(), w->bytes.data() + static_cast<size_t>(r) * w->stride, cols)) return false;
+  }
+  return true;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+// Σ_p |x_p w_p| for the error bound, with the reference dequantization.
+std::vector<double> abs_dot_bounds(const WeightView& W, const float* X, int64_t m, int64_t ldx) {
+  std::vector<double> out(static_cast<size_t>(m * W.rows));
+  std::vector<float> w(static_cast<size_t>(W.cols));
+  for (int64_t r = 0; r < W.rows; ++r) {
+    dequantize_row_ref(W.type, W.row(r), w.data(), W.cols);
+    for (int64_t i = 0; i < m; ++i) {
+      double s = 0.0;
+      for (int64_t p = 0; p < W.cols; ++p) s += std::fabs(static_cast<double>(w[static_cast<size_t>(p)]) * X[i * ldx + p]);
+      out[static_cast<size_t>(i * W.rows + r)] = s;
+    }
+  }
+  return out;
+}
+
+constexpr float kSentinel = 12345.0f;
+
+// Runs matmul and matmul_ref on X (m × k, stride ldx) into Y (stride ldy) and checks every element and that the
+// padding columns of Y are untouched. Returns Y for further comparisons.
+std::vector<float> check_matmul(const WeightView& W, const std::vector<float>& X, int64_t m, int64_t ldx, int64_t ldy,
+                                ThreadPool& pool, const std::string& what) {
+  const int64_t n = W.rows;
+  std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel), ref(static_cast<size_t>(m * ldy), kSentinel);
+  matmul(W, X.data(), m, ldx, y.data(), ldy, pool);
+  matmul_ref(W, X.data(), m, ldx, ref.data(), ldy);
+  const std::vector<double> bound = abs_dot_bounds(W, X.data(), m, ldx);
+  int failures = 0;
+  for (int64_t i = 0; i < m && failures < 5; ++i) {
+    for (int64_t j = 0; j < ldy && failures < 5; ++j) {
+      const float got = y[static_cast<size_t>(i * ldy + j)];
+      if (j >= n) {
+        if (got != kSentinel) {
+          ADD_FAILURE() << what << ": wrote padding Y[" << i << "][" << j << "]";
+          ++failures;
+        }
+        continue;
+      }
+      const double want = ref[static_cast<size_t>(i * ldy + j)];
+      const double tol = 1e-5 * bound[static_cast<size_t>(i * n + j)] + 1e-6;
+      if (!(std::fabs(got - want) <= tol)) {
+        ADD_FAILURE() << what << ": Y[" << i << "][" << j << "] = " << got << ", reference " << want << ", tolerance "
+                      << tol;
+        ++failures;
+      }
+    }
+  }
+  return y;
+}
+
+TEST(Matmul, MatchesReferenceForEveryIsaTypeAndShape) {
+  IsaCapGuard guard;
+  const std::vector<Isa> isas = available_isas();
+  ThreadPool pool(2);
+  constexpr int64_t k = 512;  // two k-blocks of the GEMM
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    for (int64_t n : {33, 100}) {
+      Weights w;
+      if (!make_weights(t, n, k, 7 + static_cast<uint32_t>(n), &w)) {
+        std::printf("[  NOTE    ] quantize_row cannot make %s weights: type not tested\n",
+                    std::string(dtype_name(t)).c_str());
+        break;
+      }
+      for (int64_t m : {1, 2, 3, 7, 64, 130}) {
+        const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 100 + static_cast<uint32_t>(m));
+        for (Isa isa : isas) {
+          set_isa_cap(isa);
+          const std::string what = std::string(dtype_name(t)) + " " + isa_name(isa) + " m=" + std::to_string(m) +
+                                   " n=" + std::to_string(n) + " k=" + std::to_string(k);
+          check_matmul(w.view(), X, m, k, n, pool, what);
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, HonoursStridesAndLeavesYPaddingAlone) {
+  IsaCapGuard guard;
+  const std::vector<Isa> isas = available_isas();
+  ThreadPool pool(2);
+  constexpr int64_t k = 256, n = 45, ldx = k + 5, ldy = n + 3;
+  Weights w;
+  ASSERT_TRUE(make_weights(DType::F16, n, k, 3, &w));
+  for (int64_t m : {2, 9, 70}) {
+    const std::vector<float> X = random_floats(static_cast<size_t>(m * ldx), 11);
+    for (Isa isa : isas) {
+      set_isa_cap(isa);
+      check_matmul(w.view(), X, m, ldx, ldy, pool, std::string("strided ") + isa_name(isa) + " m=" + std::to_string(m));
+    }
+  }
+}
+
+TEST(Matmul, HandlesKThatIsNoMultipleOfTheVectorWidth) {
+  // F32 / F16 rows may have any length: the packing loops' scalar tails and a short last k-block run here.
+  IsaCapGuard guard;
+  const std::vector<Isa> isas = available_isas();
+  ThreadPool pool(2);
+  for (DType t : {DType::F32, DType::F16}) {
+    for (int64_t k : {5, 300}) {
+      Weights w;
+      ASSERT_TRUE(make_weights(t, 37, k, 5, &w));
+      for (int64_t m : {1, 10}) {
+        const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 13);
+        for (Isa isa : isas) {
+          set_isa_cap(isa);
+          check_matmul(w.view(), X, m, k, 37, pool,
+                       std::string(dtype_name(t)) + " " + isa_name(isa) + " k=" + std::to_string(k) +
+                           " m=" + std::to_string(m));
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, OneAndTwoThreadsGiveBitIdenticalResults) {
+  // Each output element is computed by one thread in a fixed order, whatever the split.
+  constexpr int64_t k = 512, n = 100;
+  Weights w;
+  ASSERT_TRUE(make_weights(DType::Q8_0, n, k, 21, &w));
+  ThreadPool one(1), two(2);
+  for (int64_t m : {1, 3, 64}) {
+    const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 17);
+    std::vector<float> y1(static_cast<size_t>(m * n)), y2(static_cast<size_t>(m * n));
+    matmul(w.view(), X.data(), m, k, y1.data(), n, one);
+    matmul(w.view(), X.data(), m, k, y2.data(), n, two);
+    for (size_t i = 0; i < y1.size(); ++i) ASSERT_EQ(y1[i], y2[i]) << "m=" << m << " element " << i;
+  }
+}
+
+TEST(Matmul, MoreRowsThanOnePassOfTheBlockedKernel) {
+  // m above the per-pass row limit (at most 1024): X and Y are processed in several passes.
+  constexpr int64_t k = 256, n = 20, m = 1030;
+  Weights w;
+  ASSERT_TRUE(make_weights(DType::F16, n, k, 23, &w));
+  ThreadPool pool(2);
+  const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 29);
+  check_matmul(w.view(), X, m, k, n, pool, "m=1030");
+}
+
+TEST(Matmul, ZeroRowsOfXWritesNothing) {
+  constexpr int64_t k = 256, n = 8;
+  Weights w;
+  ASSERT_TRUE(make_weights(DType::F32, n, k, 1, &w));
+  ThreadPool pool(2);
+  std::vector<float> y(n, kSentinel);
+  matmul(w.view(), nullptr, 0, k, y.data(), n, pool);
+  for (float v : y) EXPECT_EQ(v, kSentinel);
+}
+
+}  // namespace
+}  // namespace ts
