@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/vec_ops.h"
+
 namespace ts {
 
 TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int top_k) {
@@ -11,7 +13,7 @@ TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int
   r.id = target;
   const bool has_target = target >= 0 && target < n_vocab;
   const float zt = has_target ? logits[target] : std::numeric_limits<float>::infinity();
-  const size_t k = static_cast<size_t>(std::max(0, std::min<int>(top_k, static_cast<int>(n_vocab))));
+  const size_t k = static_cast<size_t>(std::max<int64_t>(0, std::min<int64_t>(top_k, n_vocab)));
 
   // min-heap on (logit, -id): the root is the weakest of the current top-k
   std::vector<std::pair<float, int32_t>> heap;
@@ -19,42 +21,39 @@ TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int
   auto weaker = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
+  auto offer = [&](float z, int32_t id) {
+    if (z == -std::numeric_limits<float>::infinity()) return;
+    if (heap.size() < k) {
+      heap.emplace_back(z, id);
+      std::push_heap(heap.begin(), heap.end(), weaker);
+    } else if (z > heap.front().first) {  // equal logits: the lower id, seen first, stays
+      std::pop_heap(heap.begin(), heap.end(), weaker);
+      heap.back() = {z, id};
+      std::push_heap(heap.begin(), heap.end(), weaker);
+    }
+  };
 
-  double m = -std::numeric_limits<double>::infinity(), S = 0, T = 0;
-  int64_t greater = 0;
-  for (int64_t j = 0; j < n_vocab; ++j) {
-    const float zf = logits[j];
-    const double z = zf;
-    greater += zf > zt;
-    if (zf == -std::numeric_limits<float>::infinity()) continue;  // p = 0: adds nothing to S or T
-    if (z > m) {
-      if (S > 0) {
-        const double a = std::exp(m - z);
-        T = a * (T + (m - z) * S);
-        S *= a;
-      }
-      m = z;
-    }
-    const double e = std::exp(z - m);
-    S += e;
-    T += e * (z - m);
-    if (k) {
-      const std::pair<float, int32_t> cand{zf, static_cast<int32_t>(j)};
-      if (heap.size() < k) {
-        heap.push_back(cand);
-        std::push_heap(heap.begin(), heap.end(), weaker);
-      } else if (zf > heap.front().first) {  // equal logits: the lower id, seen first, stays
-        std::pop_heap(heap.begin(), heap.end(), weaker);
-        heap.back() = cand;
-        std::push_heap(heap.begin(), heap.end(), weaker);
-      }
-    }
+  // One read of the logits, in L1-sized chunks: the accumulators, then (while the chunk is in cache) the top-k
+  // candidates above the heap's current minimum.
+  constexpr int64_t kChunk = 4096;
+  int32_t idx[kChunk];
+  LogitAccumulator acc;
+  for (int64_t b = 0; b < n_vocab; b += kChunk) {
+    const int64_t len = std::min(kChunk, n_vocab - b);
+    const float* z = logits + b;
+    accumulate_logits(acc, z, len, zt);
+    if (!k) continue;
+    int64_t j = 0;
+    for (; j < len && heap.size() < k; ++j) offer(z[j], static_cast<int32_t>(b + j));
+    if (j == len) continue;
+    const int64_t c = indices_above(z + j, len - j, heap.front().first, idx);
+    for (int64_t i = 0; i < c; ++i) offer(z[j + idx[i]], static_cast<int32_t>(b + j + idx[i]));
   }
-  r.log_z = m + std::log(S);
-  r.entropy = std::log(S) - T / S;
+  r.log_z = acc.m + std::log(acc.S);
+  r.entropy = std::log(acc.S) - acc.T / acc.S;
   if (has_target) {
     r.logprob = static_cast<double>(zt) - r.log_z;
-    r.rank = 1 + greater;
+    r.rank = 1 + acc.greater;
   }
   std::sort(heap.begin(), heap.end(), [](const auto& a, const auto& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/attention.h"
 #include "tensor/quant.h"
 
 namespace ts {
@@ -140,13 +141,9 @@ Status Model::forward(const int32_t* tokens, int64_t n, KVCache& cache, float* l
     if (r < 0 || r >= n) return Error::internal("forward: logit row " + std::to_string(r) + " out of range");
 
   const int64_t d = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd, ff = c.n_ff;
-  const int64_t group = c.n_head / c.n_head_kv;
   const size_t N = static_cast<size_t>(n);
   std::vector<float> x(N * d), xn(N * d), q(N * q_dim), k(N * kv_dim), v(N * kv_dim), att(N * q_dim);
   std::vector<float> gate(N * ff), up(N * ff), tmp(N * d);
-  const int64_t n_ctx_max = pos0 + n;
-  std::vector<float> scores(static_cast<size_t>(pool.size() * n_ctx_max));
-  const float kq_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
 
   // token_embd row lookup
   for (int64_t i = 0; i < n; ++i) dequantize_row(token_embd_.type, token_embd_.row(tokens[i]), &x[i * d], d);
@@ -177,29 +174,7 @@ Status Model::forward(const int32_t* tokens, int64_t n, KVCache& cache, float* l
       std::memcpy(cache.k_row(l, pos0 + i), ki, sizeof(float) * static_cast<size_t>(kv_dim));
       for (int64_t j = 0; j < kv_dim; ++j) cache.vt_row(l, j)[pos0 + i] = vi[j];
     }
-    // causal attention, one (head, query) pair per work item: softmax(q·Kᵀ/√hd) · V
-    pool.parallel_for(c.n_head * n, 1, [&](int64_t begin, int64_t end, int thread) {
-      float* sc = &scores[static_cast<size_t>(thread) * n_ctx_max];
-      for (int64_t item = begin; item < end; ++item) {
-        const int64_t h = item % c.n_head, i = item / c.n_head, kvh = h / group;
-        const int64_t n_kv = pos0 + i + 1;
-        const float* qh = &q[i * q_dim + h * hd];
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < n_kv; ++j) {
-          sc[j] = vec_dot(DType::F32, cache.k_row(l, j) + kvh * hd, qh, hd) * kq_scale;
-          mx = std::max(mx, sc[j]);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < n_kv; ++j) {
-          sc[j] = std::exp(sc[j] - mx);
-          sum += sc[j];
-        }
-        const float inv = static_cast<float>(1.0 / sum);
-        float* out = &att[i * q_dim + h * hd];
-        for (int64_t e = 0; e < hd; ++e)
-          out[e] = vec_dot(DType::F32, cache.vt_row(l, kvh * hd + e), sc, n_kv) * inv;
-      }
-    });
+    causal_attention(c, cache, l, q.data(), n, pos0, att.data(), pool);
     matmul(w.wo, att.data(), n, q_dim, tmp.data(), d, pool);
     for (size_t j = 0; j < N * d; ++j) x[j] += tmp[j];
 

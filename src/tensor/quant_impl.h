@@ -164,6 +164,10 @@ float fit_scale_symmetric(int n, int nmax, const float* x, int8_t* L);
 // bytes as k4_scale_min reads them; *d = fp16(max_scale / 63), *dmin = fp16(max_min / 63).
 void pack_k4_scales(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* out,
                     uint16_t* d, uint16_t* dmin);
+// Q3_K's fit: codes -nmax..nmax-1 from the largest-magnitude element, then up to five passes that move single codes
+// to where they raise the x^2-weighted fit (sum w x l)^2 / sum w l^2 (the search of ggml's make_q3_quants with
+// rmse). L receives the biased codes L[i] + nmax. Returns the least-squares scale.
+float fit_scale_q3(int n, int nmax, const float* x, int8_t* L);
 // Round to nearest, ties to even (what ggml's nearest_int does under the default rounding mode).
 int round_even(float v);
 

@@ -109,9 +109,51 @@ float fit_scale_symmetric(int n, int nmax, const float* x, int8_t* L) {
   return scale;
 }
 
-}  // namespace ts::quant
+float fit_scale_q3(int n, int nmax, const float* x, int8_t* L) {
+  float amax = 0.0f, max = 0.0f;
+  for (int i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  if (amax < 1e-15f) {
+    std::fill(L, L + n, int8_t{0});
+    return 0.0f;
+  }
+  const float iscale = -nmax / max;
+  float sumlx = 0.0f, suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::clamp(round_even(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = static_cast<int8_t>(l);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * l;
+    suml2 += w * l * l;
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      float slx = sumlx - w * x[i] * L[i];
+      if (slx <= 0.0f) continue;
+      float sl2 = suml2 - w * L[i] * L[i];
+      // the code that would be best for element i given the others' fit
+      const int l = std::clamp(round_even(x[i] * sl2 / slx), -nmax, nmax - 1);
+      if (l == L[i]) continue;
+      slx += w * x[i] * l;
+      sl2 += w * l * l;
+      if (sl2 > 0.0f && slx * slx * suml2 > sumlx * sumlx * sl2) {
+        L[i] = static_cast<int8_t>(l);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (!changed) break;
+  }
+  for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(L[i] + nmax);
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
 
-namespace ts::quant {
 
 void pack_k4_scales(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* out,
                     uint16_t* d, uint16_t* dmin) {

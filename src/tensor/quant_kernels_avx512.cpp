@@ -10,6 +10,7 @@
 // reference only by fp32 summation order (tests bound it).
 //
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
+
 // GCC 12's AVX-512 headers start results from _mm512_undefined_*(), which its own -Wmaybe-uninitialized then flags
 // (GCC bug 105593); the warnings say nothing about this file.
 #pragma GCC diagnostic ignored "-Wuninitialized"

@@ -9,8 +9,8 @@
 // e = 128h + 32g + l, s = 8h + 2g + l/16:
 //   code  = ((qs[32h+l] >> 2g) & 3) - (bit (4h+g) of hmask[l] set ? 0 : 4)        in -4..3
 //   value = (d * (scale6[s] - 32)) * code                                           exact in fp32
-// Quantizer: per 16 elements a symmetric x^2-weighted scale fit, 6-bit signed scales relative to the largest,
-// codes re-rounded against the stored scales (the scheme of ggml's quantize_row_q3_K_ref).
+// Quantizer: per 16 elements an x^2-weighted symmetric fit refined code by code (fit_scale_q3), 6-bit signed scales
+// relative to the largest, codes re-rounded against the stored scales (the scheme of ggml's quantize_row_q3_K_ref).
 #include <algorithm>
 #include <cmath>
 
@@ -45,7 +45,7 @@ void quantize_q3_k_ref(const float* src, void* dst, int64_t n) {
     float scales[16];
     float max_scale = 0.0f, amax = 0.0f;
     for (int j = 0; j < 16; ++j) {
-      scales[j] = fit_scale_symmetric(16, 4, src + 16 * j, L + 16 * j);
+      scales[j] = fit_scale_q3(16, 4, src + 16 * j, L + 16 * j);
       if (std::fabs(scales[j]) > amax) {
         amax = std::fabs(scales[j]);
         max_scale = scales[j];

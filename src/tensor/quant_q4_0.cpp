@@ -4,8 +4,9 @@
 //   offset 2   uint8  qs[16]   element j      = d * ((qs[j] & 0xF) - 8)    j = 0..15
 //                              element j + 16 = d * ((qs[j] >> 4)  - 8)
 //
-// Quantizer (as ggml's quantize_row_q4_0_ref): d = m / -8 where m is the element of largest magnitude (so it maps
-// to code 0 exactly), codes = floor(x/d + 8.5) clamped to 0..15; q uses the stored fp16 d.
+// Quantizer (ggml's quantize_row_q4_0_ref rule, the bytes llama-quantize writes): d = m / -8 where m is the element of
+// largest magnitude (so it maps to code 0), codes = floor(x/d + 8.5) clamped to 15, with the fp32 d; d is then
+// stored as fp16.
 #include <algorithm>
 #include <cmath>
 
@@ -33,10 +34,11 @@ void quantize_q4_0_ref(const float* src, void* dst, int64_t n) {
         amax = std::fabs(src[j]);
         max = src[j];
       }
-    b[i].d = float_to_half(max / -8.0f);
-    const float d = half_to_float(b[i].d);
+    const float d = max / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    auto code = [&](float x) { return static_cast<uint8_t>(std::clamp(std::floor(x * id + 8.5f), 0.0f, 15.0f)); };
+    b[i].d = float_to_half(d);
+    // x * id >= -8 here, so truncation is floor
+    auto code = [&](float x) { return static_cast<uint8_t>(std::min(15, static_cast<int>(x * id + 8.5f))); };
     for (int j = 0; j < 16; ++j) b[i].qs[j] = static_cast<uint8_t>(code(src[j]) | (code(src[j + 16]) << 4));
   }
 }

@@ -6,8 +6,8 @@
 //                              element j + 16 = d * (qs[j] >> 4)  + m
 //
 // d*q is exact in fp32; only the addition rounds (so an fma gives the same bits).
-// Quantizer (as ggml's quantize_row_q4_1_ref): m = min, d = (max - min) / 15, codes = round-half-up((x - m) / d),
-// computed against the stored fp16 m and d.
+// Quantizer (ggml's quantize_row_q4_1_ref rule, the bytes llama-quantize writes): m = min, d = (max - min) / 15,
+// codes = floor((x - min) / d + 0.5) clamped to 15 with the fp32 min and d; both are then stored as fp16.
 #include <algorithm>
 #include <cmath>
 
@@ -30,11 +30,11 @@ void quantize_q4_1_ref(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ4_1*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
     const auto [lo, hi] = std::minmax_element(src, src + kQK);
-    b[i].d = float_to_half((*hi - *lo) / 15.0f);
-    b[i].m = float_to_half(*lo);
-    const float d = half_to_float(b[i].d), m = half_to_float(b[i].m);
+    const float min = *lo, d = (*hi - *lo) / 15.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    auto code = [&](float x) { return static_cast<uint8_t>(std::clamp(std::floor((x - m) * id + 0.5f), 0.0f, 15.0f)); };
+    b[i].d = float_to_half(d);
+    b[i].m = float_to_half(min);
+    auto code = [&](float x) { return static_cast<uint8_t>(std::min(15, static_cast<int>((x - min) * id + 0.5f))); };
     for (int j = 0; j < 16; ++j) b[i].qs[j] = static_cast<uint8_t>(code(src[j]) | (code(src[j + 16]) << 4));
   }
 }

@@ -5,8 +5,8 @@
 //   offset 6   uint8  qs[16]   element j      = d * (((qs[j] & 0xF) | bit_j << 4)      - 16)    j = 0..15
 //                              element j + 16 = d * (((qs[j] >> 4)  | bit_{j+16} << 4) - 16)
 //
-// Quantizer (as ggml's quantize_row_q5_0_ref): d = m / -16 (m: element of largest magnitude), codes =
-// floor(x/d + 16.5) clamped to 0..31, against the stored fp16 d.
+// Quantizer (ggml's quantize_row_q5_0_ref rule, the bytes llama-quantize writes): d = m / -16 (m: the element of
+// largest magnitude), codes = floor(x/d + 16.5) clamped to 31 with the fp32 d; d is then stored as fp16.
 #include <algorithm>
 #include <cmath>
 
@@ -38,10 +38,10 @@ void quantize_q5_0_ref(const float* src, void* dst, int64_t n) {
         amax = std::fabs(src[j]);
         max = src[j];
       }
-    b[i].d = float_to_half(max / -16.0f);
-    const float d = half_to_float(b[i].d);
+    const float d = max / -16.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    auto code = [&](float x) { return static_cast<uint32_t>(std::clamp(std::floor(x * id + 16.5f), 0.0f, 31.0f)); };
+    b[i].d = float_to_half(d);
+    auto code = [&](float x) { return static_cast<uint32_t>(std::min(31, static_cast<int>(x * id + 16.5f))); };
     uint32_t qh = 0;
     for (int j = 0; j < 16; ++j) {
       const uint32_t q0 = code(src[j]), q1 = code(src[j + 16]);

@@ -6,8 +6,9 @@
 //   offset 8   uint8  qs[16]   element j      = d * ((qs[j] & 0xF) | bit_j << 4)      + m    j = 0..15
 //                              element j + 16 = d * ((qs[j] >> 4)  | bit_{j+16} << 4) + m
 //
-// d*q is exact in fp32; only the addition rounds. Quantizer (as ggml's quantize_row_q5_1_ref): m = min,
-// d = (max - min) / 31, codes = round-half-up((x - m) / d) clamped to 0..31, against the stored fp16 m and d.
+// d*q is exact in fp32; only the addition rounds. Quantizer (ggml's quantize_row_q5_1_ref rule, the bytes
+// llama-quantize writes): m = min, d = (max - min) / 31, codes = floor((x - min) / d + 0.5) with the fp32 min and d
+// (at most 31), both then stored as fp16.
 #include <algorithm>
 #include <cmath>
 
@@ -34,13 +35,11 @@ void quantize_q5_1_ref(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ5_1*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
     const auto [lo, hi] = std::minmax_element(src, src + kQK);
-    b[i].d = float_to_half((*hi - *lo) / 31.0f);
-    b[i].m = float_to_half(*lo);
-    const float d = half_to_float(b[i].d), m = half_to_float(b[i].m);
+    const float min = *lo, d = (*hi - *lo) / 31.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    auto code = [&](float x) {
-      return static_cast<uint32_t>(std::clamp(std::floor((x - m) * id + 0.5f), 0.0f, 31.0f));
-    };
+    b[i].d = float_to_half(d);
+    b[i].m = float_to_half(min);
+    auto code = [&](float x) { return static_cast<uint32_t>(std::min(31, static_cast<int>((x - min) * id + 0.5f))); };
     uint32_t qh = 0;
     for (int j = 0; j < 16; ++j) {
       const uint32_t q0 = code(src[j]), q1 = code(src[j + 16]);

@@ -4,8 +4,9 @@
 //   offset 2   int8  qs[32]   element j = d * qs[j]
 //
 // Every value d * q is exact in fp32 (11-bit significand times 8 bits).
-// Quantizer: d = max|x| / 127, q = round(x / d) (ties away from zero), as ggml's quantize_row_q8_0_ref, except that
-// q is computed with the fp16-rounded d that is stored, so every element is within d/2 of its value.
+// Quantizer: ggml's quantize_row_q8_0_ref rule, producing the same bytes as llama-quantize: d = max|x| / 127,
+// q = round(x / d) (ties away from zero) computed with the fp32 d before it is rounded to fp16 for storage, so an
+// element is within d/2 + 127*|d - fp16(d)| of its value.
 #include <cmath>
 
 #include "tensor/quant_impl.h"
@@ -25,13 +26,10 @@ void quantize_q8_0_ref(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
     float amax = 0.0f;
     for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(src[j]));
-    b[i].d = float_to_half(amax / 127.0f);
-    const float d = half_to_float(b[i].d);
+    const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-      const float q = std::round(src[j] * id);
-      b[i].qs[j] = static_cast<int8_t>(std::fmax(-127.0f, std::fmin(127.0f, q)));
-    }
+    b[i].d = float_to_half(d);
+    for (int j = 0; j < kQK; ++j) b[i].qs[j] = static_cast<int8_t>(std::round(src[j] * id));
   }
 }
 

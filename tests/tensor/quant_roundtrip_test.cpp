@@ -50,36 +50,51 @@ TEST(RoundTrip, FloatFormatsRoundOnlyToTheirPrecision) {
   }
 }
 
-// Q8_0: codes are round(x / d) with the stored d, so every element is within d/2 (plus fp32 rounding of x/d).
-TEST(RoundTrip, Q8_0IsWithinHalfAStepOfEveryElement) {
+// The legacy quantizers follow ggml's reference rule: codes are computed with the exact fp32 scale (and min), which is
+// then stored rounded to fp16. So an element is within half a step of the exact grid, plus |code| times the scale's
+// fp16 rounding (and the min's). The tests recompute the exact scale from the data, as the format defines it.
+
+float abs_max_signed(const float* x, int n) {  // the element of largest magnitude, first one on ties
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < n; ++j)
+    if (std::fabs(x[j]) > amax) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  return max;
+}
+
+// Q8_0: d = max|x| / 127, codes round(x / d).
+TEST(RoundTrip, Q8_0IsWithinHalfAStepPlusScaleRounding) {
   const auto x = gaussian(1024, 2);
   std::vector<uint8_t> bytes;
   const auto y = round_trip(DType::Q8_0, x, &bytes);
   for (size_t i = 0; i < x.size(); ++i) {
-    const float d = half_at(bytes, 34 * (i / 32));
-    ASSERT_LE(std::fabs(y[i] - x[i]), d * 0.5f * (1.0f + 1e-5f)) << i;
+    const float d = std::fabs(abs_max_signed(&x[32 * (i / 32)], 32)) / 127.0f;
+    const float d_stored = half_at(bytes, 34 * (i / 32));
+    ASSERT_LE(std::fabs(y[i] - x[i]), d * 0.5f * (1.0f + 1e-5f) + 127.0f * std::fabs(d - d_stored)) << i;
   }
 }
 
-// Q4_0 / Q5_0: the element of largest magnitude maps to the lowest code exactly; the other elements are within d/2
-// except those of opposite sign beyond 7.5 (Q4_0) or 15.5 (Q5_0) steps, clamped to the top code: within one step.
+// Q4_0 / Q5_0: d = m / -8 (-16), m the element of largest magnitude, which maps to the lowest code. Elements of the
+// opposite sign beyond 7.5 (15.5) steps are clamped to the top code: within one step instead of half.
 TEST(RoundTrip, Q4_0AndQ5_0AreWithinHalfAStepExceptTheClampedTop) {
-  for (auto [t, bytes_per_block, top] : {std::tuple{DType::Q4_0, 18, 7.5f}, std::tuple{DType::Q5_0, 22, 15.5f}}) {
+  for (auto [t, bytes_per_block, levels] : {std::tuple{DType::Q4_0, 18, 8.0f}, std::tuple{DType::Q5_0, 22, 16.0f}}) {
     const auto x = gaussian(1024, 3);
     std::vector<uint8_t> bytes;
     const auto y = round_trip(t, x, &bytes);
     for (size_t i = 0; i < x.size(); ++i) {
-      const float d = std::fabs(half_at(bytes, bytes_per_block * (i / 32)));
-      const float bound = (std::fabs(x[i] / d) > top && x[i] * half_at(bytes, bytes_per_block * (i / 32)) > 0)
-                              ? d
-                              : d * 0.5f;
-      ASSERT_LE(std::fabs(y[i] - x[i]), bound * (1.0f + 1e-4f)) << dtype_name(t) << " " << i;
+      const float d = abs_max_signed(&x[32 * (i / 32)], 32) / -levels;
+      const float d_stored = half_at(bytes, bytes_per_block * (i / 32));
+      const float steps = x[i] / d;
+      const float bound = std::fabs(d) * (steps > levels - 0.5f ? 1.0f : 0.5f) * (1.0f + 1e-5f) +
+                          levels * std::fabs(d - d_stored);
+      ASSERT_LE(std::fabs(y[i] - x[i]), bound) << dtype_name(t) << " " << i;
     }
   }
 }
 
-// Q4_1 / Q5_1: codes round((x - m) / d) against the stored m and d: within d/2, plus how far the fp16 m and d moved
-// from the exact min and step (at most 2^-11 relative each; the step error is multiplied by the top code).
+// Q4_1 / Q5_1: m = min, d = (max - min) / 15 (31), codes round((x - m) / d).
 TEST(RoundTrip, Q4_1AndQ5_1AreWithinHalfAStepPlusScaleRounding) {
   for (auto [t, bytes_per_block, top] : {std::tuple{DType::Q4_1, 20, 15.0f}, std::tuple{DType::Q5_1, 24, 31.0f}}) {
     const auto x = gaussian(1024, 4);
@@ -87,9 +102,10 @@ TEST(RoundTrip, Q4_1AndQ5_1AreWithinHalfAStepPlusScaleRounding) {
     const auto y = round_trip(t, x, &bytes);
     for (size_t i = 0; i < x.size(); ++i) {
       const size_t blk = i / 32;
-      const float d = half_at(bytes, bytes_per_block * blk);
-      const float lo = *std::min_element(x.begin() + 32 * blk, x.begin() + 32 * blk + 32);
-      const float bound = d * 0.5f + std::fabs(lo) * 0x1p-11f + top * d * 0x1p-11f + 1e-6f;
+      const auto [lo, hi] = std::minmax_element(x.begin() + 32 * blk, x.begin() + 32 * blk + 32);
+      const float d = (*hi - *lo) / top;
+      const float d_stored = half_at(bytes, bytes_per_block * blk), m_stored = half_at(bytes, bytes_per_block * blk + 2);
+      const float bound = d * 0.5f * (1.0f + 1e-5f) + std::fabs(*lo - m_stored) + top * std::fabs(d - d_stored) + 1e-6f;
       ASSERT_LE(std::fabs(y[i] - x[i]), bound) << dtype_name(t) << " " << i;
     }
   }

@@ -1,0 +1,24 @@
+// Causal multi-head attention over a KV cache (GQA/MQA: query head h reads kv head h / (n_head / n_head_kv)).
+//
+//   out_h(i) = Σ_{j ≤ pos0+i} softmax_j(q_h(i) · k_h(j) / √hd) · v_h(j)
+//
+// Work items are (head, block of up to 64 queries). Each item computes its score block S = Q·Kᵀ and the weighted
+// sum S·V with the engine's matmul on the calling worker alone (K rows and Vᵀ rows of the cache are fp32 weight
+// views), so prompt evaluation runs at GEMM speed and generation (one query) at dot-product speed. The softmax
+// takes e^{s − max} with the vector exp and divides by the sum at the end.
+#pragma once
+
+#include <cstdint>
+
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "tensor/thread_pool.h"
+
+namespace ts {
+
+// q: n rows of n_head·hd floats (queries at positions pos0..pos0+n−1, already rotated); the cache holds keys and
+// values for positions 0..pos0+n−1 of `layer`. out: n rows of n_head·hd floats.
+void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer, const float* q, int64_t n,
+                      int64_t pos0, float* out, ThreadPool& pool);
+
+}  // namespace ts
