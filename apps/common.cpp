@@ -24,12 +24,12 @@ Expected<std::string> read_text_file(const std::string& path) {
   return s;
 }
 
-std::string dump_json(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string dump_json(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-nlohmann::json bytes_array(const std::string& bytes) {
-  nlohmann::json a = nlohmann::json::array();
+Json bytes_array(const std::string& bytes) {
+  Json a = Json::array();
   for (unsigned char c : bytes) a.push_back(static_cast<int>(c));
   return a;
 }

@@ -11,12 +11,15 @@
 
 namespace ts::cli {
 
+// JSON objects keep their keys in insertion order, so output reads like the documentation.
+using Json = nlohmann::ordered_json;
+
 // Whole file ('-' = stdin); errors name the path.
 Expected<std::string> read_text_file(const std::string& path);
 // JSON text of j with invalid UTF-8 replaced by U+FFFD (token pieces can be partial UTF-8).
-std::string dump_json(const nlohmann::json& j);
+std::string dump_json(const Json& j);
 // A token's raw bytes as a JSON array of integers (OpenAI's `bytes`).
-nlohmann::json bytes_array(const std::string& bytes);
+Json bytes_array(const std::string& bytes);
 // x rounded to 6 decimals, so the JSON holds short numbers (the statistics are far less exact than that anyway).
 double round6(double x);
 // Threads to use: n > 0 as given, else all hardware threads.

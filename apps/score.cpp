@@ -32,7 +32,7 @@ struct Doc {
   std::vector<int32_t> ids;
   std::vector<uint32_t> offsets;  // byte offset of each token in the text (or in the decoded ids)
   uint64_t text_bytes = 0;        // bytes of text the predicted tokens cover
-  nlohmann::json fields = nlohmann::json::object();  // the input line's other fields
+  Json fields = Json::object();  // the input line's other fields
 };
 
 std::string tsv_escape(const std::string& s) {
@@ -94,12 +94,12 @@ class Printer {
                   tsv_escape(token_text(s.id)).c_str(), off, s.logprob, (long long)s.rank, s.entropy);
       return;
     }
-    nlohmann::json j = {{"doc", doc},          {"pos", t.pos},
+    Json j = {{"doc", doc},          {"pos", t.pos},
                         {"id", s.id},          {"token", token_text(s.id)},
                         {"offset", off},       {"logprob", round6(s.logprob)},
                         {"rank", s.rank},      {"entropy", round6(s.entropy)}};
     if (o_.top > 0) {
-      nlohmann::json top = nlohmann::json::array();
+      Json top = Json::array();
       for (const auto& a : s.top)
         top.push_back({{"id", a.id}, {"token", token_text(a.id)}, {"logprob", round6(a.logprob)}});
       j["top"] = std::move(top);
@@ -110,7 +110,7 @@ class Printer {
 
   void summary(int64_t doc, const Doc& d) {
     const double mean = n_ ? nll_sum_ / static_cast<double>(n_) : 0.0;
-    nlohmann::json s = d.fields;
+    Json s = d.fields;
     s["tokens"] = n_;
     s["nll"] = round6(mean);
     s["nll_sum"] = round6(nll_sum_);
@@ -121,7 +121,7 @@ class Printer {
       std::fprintf(stderr, "doc %lld: tokens %lld, nll %.6f, ppl %.4f, bits/byte %.6f\n", (long long)doc,
                    (long long)n_, mean, std::exp(mean), s["bits_per_byte"].get<double>());
     } else {
-      std::puts(dump_json(nlohmann::json{{"doc", doc}, {"summary", s}}).c_str());
+      std::puts(dump_json(Json{{"doc", doc}, {"summary", s}}).c_str());
     }
     std::fflush(stdout);
     nll_sum_ = 0;
@@ -137,7 +137,7 @@ class Printer {
 
 // One line of --jsonl input: {"text": "..."} or {"ids": [...]}, other fields carried into the summary.
 Expected<Doc> parse_jsonl_line(const Engine& e, const std::string& line, const std::string& where, bool parse_special) {
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  Json j = Json::parse(line, nullptr, false);
   if (j.is_discarded()) return Error::input(where + ": invalid JSON");
   if (!j.is_object()) return Error::input(where + ": expected a JSON object with \"text\" or \"ids\"");
   Doc d;

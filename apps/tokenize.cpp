@@ -48,7 +48,7 @@ void register_tokenize(CLI::App& app, Run& run) {
         std::printf("%s\n", line.c_str());
       } else {
         for (size_t i = 0; i < enc.ids.size(); ++i) {
-          nlohmann::json j = {{"id", enc.ids[i]},
+          Json j = {{"id", enc.ids[i]},
                               {"token", tok->token_text(enc.ids[i])},
                               {"offset", enc.offsets[i]},
                               {"bytes", bytes_array(tok->token_bytes(enc.ids[i]))}};

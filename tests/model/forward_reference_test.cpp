@@ -2,8 +2,8 @@
 // gguf::Writer: each architecture feature (tied output, GQA/MQA, qwen2 biases, qwen3 q/k norms and head_dim ≠
 // n_embd/n_head, linear rope scaling, partial rotary, every stored weight type) gets a case.
 //
-// Each case evaluates 12 tokens three ways — in one call, in chunks 5 + 1 + 6 through one KVCache, and in one call
-// asking only for logit rows {11, 0} — and compares every logit with the reference:
+// Each case evaluates 12 tokens (one case 80) three ways — in one call, in chunks 5 + 1 + 6 through one KVCache, and
+// in one call asking only for logit rows {n-1, 0} — and compares every logit with the reference:
 //   max |Δ| ≤ 1e-4 · max|logit| + 1e-4.
 // The engine runs in fp32 (weights exact, activations and sums fp32); on these sizes its deviation from float64 is
 // ~1e-6 of the logits' scale, so the bound has ~100× margin yet is far below the effect of any real mistake (a wrong
@@ -140,9 +140,9 @@ Loaded load(const Spec& s) {
   return out;
 }
 
-std::vector<int32_t> tokens_for(int64_t n_vocab) {
+std::vector<int32_t> tokens_for(int64_t n_vocab, int64_t n = 12) {
   std::vector<int32_t> t;
-  for (int64_t i = 0; i < 12; ++i) t.push_back(static_cast<int32_t>((i * 17 + 3) % n_vocab));
+  for (int64_t i = 0; i < n; ++i) t.push_back(static_cast<int32_t>((i * 17 + 3) % n_vocab));
   t[7] = t[2];  // a repeated token, so two positions differ only by rope
   return t;
 }
@@ -166,11 +166,12 @@ double deviation(const std::vector<float>& got, const std::vector<double>& ref, 
 }
 
 // Runs the three evaluations of the header comment and checks each against the reference.
-void expect_matches_reference(const Spec& s, const char* label) {
+void expect_matches_reference(const Spec& s, const char* label, int64_t n_tokens = 12,
+                              const std::vector<int64_t>& chunks = {5, 1, 6}) {
   SCOPED_TRACE(label);
   Loaded m = load(s);
   ASSERT_TRUE(m.model);
-  const std::vector<int32_t> ids = tokens_for(s.n_vocab);
+  const std::vector<int32_t> ids = tokens_for(s.n_vocab, n_tokens);
   const int64_t n = static_cast<int64_t>(ids.size()), V = m.model->config().n_vocab;
   ASSERT_EQ(V, s.n_vocab);
   const std::vector<double> ref = test::reference_forward(*m.file, ids);
@@ -188,17 +189,18 @@ void expect_matches_reference(const Spec& s, const char* label) {
   EXPECT_LE(dev_full, tol) << "single call";
   EXPECT_EQ(cache.size(), n);
 
-  // chunks 5 + 1 + 6 through one cache with room to spare (its stride is the capacity, not n)
+  // chunks (5 + 1 + 6) through one cache with room to spare (its stride is the capacity, not n)
   KVCache chunked(m.model->config(), n + 9);
   std::vector<float> chunk_logits(static_cast<size_t>(n * V));
   int64_t at = 0;
-  for (int64_t len : {5, 1, 6}) {
+  for (int64_t len : chunks) {
     ASSERT_TRUE(m.model->forward(ids.data() + at, len, chunked, chunk_logits.data() + at * V, pool).ok());
     at += len;
     EXPECT_EQ(chunked.size(), at);
   }
   const double dev_chunks = deviation(chunk_logits, ref, all, V);
-  EXPECT_LE(dev_chunks, tol) << "chunks 5 + 1 + 6";
+  EXPECT_EQ(at, n) << "chunks must cover the sequence";
+  EXPECT_LE(dev_chunks, tol) << "chunks";
 
   // selected rows, out of order
   KVCache sel_cache(m.model->config(), n);
@@ -208,7 +210,7 @@ void expect_matches_reference(const Spec& s, const char* label) {
   const double dev_rows = deviation(sel, ref, rows, V);
   EXPECT_LE(dev_rows, tol) << "logit rows {n-1, 0}";
 
-  std::printf("  %-28s max|logit| %6.3f  max|dev| single %.2e chunks %.2e rows %.2e  (tol %.2e)\n", label,
+  std::printf("  %-30s max|logit| %6.3f  max|dev| single %.2e chunks %.2e rows %.2e  (tol %.2e)\n", label,
               max_abs(ref), dev_full, dev_chunks, dev_rows, tol);
 }
 
@@ -282,6 +284,14 @@ TEST(ForwardReference, MixedKQuantWeightTypesMatch) {
   s.types = {DType::Q4_K, DType::Q6_K, DType::Q2_K, DType::Q3_K, DType::Q5_K};
   s.seed = 10;
   expect_matches_reference(s, "mixed Q2_K..Q6_K, n_embd 256");
+}
+
+// 80 positions: more than one 64-query attention block, with chunk borders inside blocks.
+TEST(ForwardReference, LongerSequenceAcrossAttentionBlocksMatches) {
+  Spec s;
+  s.arch = "qwen2";
+  s.seed = 11;
+  expect_matches_reference(s, "qwen2, 80 tokens 37+1+42", 80, {37, 1, 42});
 }
 
 // The reference's own llama semantics: NORM on GGUF rows equals HF's rotate_half on the un-permuted rows.
