@@ -155,6 +155,7 @@ class Writer {
   Status write(const std::string& path) const;  // error names the path and errno text
 
  private:
+  std::string header() const;  // everything before the tensor data, padding included
   uint64_t alignment_ = 32;
   std::vector<std::pair<std::string, Value>> kv_;
   struct T { std::string name; DType type; std::vector<uint64_t> dims; std::string data; };

@@ -202,7 +202,7 @@ Status Writer::validate() const {
   return ok_status();
 }
 
-std::string Writer::to_bytes() const {
+std::string Writer::header() const {
   Out o;
   const bool write_alignment = alignment_ != kDefaultAlignment &&
                                std::none_of(kv_.begin(), kv_.end(), [](const auto& kv) {
@@ -233,6 +233,12 @@ std::string Writer::to_bytes() const {
   }
   // The padding after the infos is written only when there is data, matching vocab-only files from llama.cpp.
   if (!tensors_.empty()) o.pad_to(alignment_);
+  return o.s;
+}
+
+std::string Writer::to_bytes() const {
+  Out o;
+  o.s = header();
   for (const T& t : tensors_) {
     o.s.append(t.data);
     o.pad_to(alignment_);
@@ -243,15 +249,28 @@ std::string Writer::to_bytes() const {
 Status Writer::write(const std::string& path) const {
   Status v = validate();
   if (!v) return Error::input(path + ": " + v.error().message);
-  const std::string bytes = to_bytes();
+  // Streamed: the header, then each tensor's data and padding, so writing needs no second copy of the weights.
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return Error::input(path + ": open for writing: " + std::strerror(errno) + " (errno " + std::to_string(errno) + ")");
-  const size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), f);
+  uint64_t total = 0;
+  bool good = true;
+  auto put = [&](const char* p, size_t n) {
+    if (good && n && std::fwrite(p, 1, n, f) != n) good = false;
+    total += n;
+  };
+  const std::string head = header();
+  put(head.data(), head.size());
+  const std::string zeros(static_cast<size_t>(alignment_ > 1 ? alignment_ : 1), '\0');
+  for (const T& t : tensors_) {
+    put(t.data.data(), t.data.size());
+    const uint64_t rem = alignment_ > 1 ? total % alignment_ : 0;
+    if (rem) put(zeros.data(), static_cast<size_t>(alignment_ - rem));
+  }
   const int write_errno = errno;
   const bool closed = std::fclose(f) == 0;
-  if (wrote != bytes.size() || !closed)
-    return Error::input(path + ": write: " + std::strerror(wrote != bytes.size() ? write_errno : errno) + " (" +
-                        std::to_string(wrote) + " of " + std::to_string(bytes.size()) + " bytes)");
+  if (!good || !closed)
+    return Error::input(path + ": write: " + std::strerror(!good ? write_errno : errno) + " (after " +
+                        std::to_string(total) + " bytes)");
   return ok_status();
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace ts::test {
 
@@ -25,12 +26,26 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// Directories made by temp_dir(), removed when the test program exits.
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    for (const auto& d : dirs) std::system(("rm -rf " + quote(d)).c_str());
+  }
+};
+TempDirs& temp_dirs() {
+  static TempDirs t;
+  return t;
+}
+
 }  // namespace
 
 std::string temp_dir() {
   char tmpl[] = "/tmp/tokenscope-test-XXXXXX";
   const char* d = mkdtemp(tmpl);
-  return d ? d : "/tmp";
+  if (!d) return "/tmp";
+  temp_dirs().dirs.push_back(d);
+  return d;
 }
 
 void write_file(const std::string& path, const std::string& content) {
@@ -48,7 +63,6 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(dir + "/out");
   r.err = slurp(dir + "/err");
-  std::system(("rm -rf " + quote(dir)).c_str());
   return r;
 }
 
