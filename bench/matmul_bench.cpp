@@ -53,10 +53,11 @@ void BM_Matmul(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T");
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2e-9 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["weight_GB/s"] =
-      benchmark::Counter(1e-9 * static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
+  // Rates print with SI prefixes: "FLOP/s=200G/s" is 200 GFLOP/s.
+  state.counters["FLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["weight_B/s"] =
+      benchmark::Counter(static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void Shapes(benchmark::internal::Benchmark* b) {

@@ -1,7 +1,7 @@
 // matmul: Y[m, n] = X[m, k] · W[n, k]ᵀ for weights of any stored type, fp32 activations (contract: matmul.h).
 //
 // Two regimes:
-//  * m <= kRowParallelMaxM (generation, speculative pairs): memory-bound. W's rows are split across threads in
+//  * m <= kRowParallelMaxM (generation, a few positions at once): memory-bound. W's rows are split across threads in
 //    contiguous chunks; each row is streamed once and dotted with all m activation rows through vec_dot while it is
 //    still in L1/L2.
 //  * larger m (prompt evaluation): compute-bound. A cache-blocked SGEMM in the BLIS style:
@@ -10,7 +10,10 @@
 //      with dequantize_row (exact) and transposes it into nr-row slivers (the panel stays in L2);
 //      then for every mr sliver of X (in L1) and nr sliver of W it runs the register-tile kernel.
 //    Each product is one fp32 FMA and sums are fp32 (the partial sum of each kc block is added to Y), so the result
-//    is exact to fp32 rounding for every weight type: no activation quantization.
+//    is exact to fp32 rounding for every weight type: no activation quantization. Every output element is computed
+//    by one thread in the same order whatever the thread count, so results do not depend on the pool size.
+//    Very long X is processed in passes of up to 1024 rows to bound the packed copy; F32 weights skip the
+//    dequantize copy and are transposed straight from W.
 // The per-ISA tile kernels and transposes live in matmul_avx512.cpp / matmul_avx2.cpp; the scalar fallback is here.
 #include "tensor/matmul.h"
 
@@ -31,9 +34,10 @@ namespace {
 
 using matmul_detail::GemmKernel;
 
-// Up to this many activation rows the row-parallel vec_dot path wins: dequantizing a panel costs about as much as a
-// few dot products with it, and the GEMM needs mr rows to fill its register tile.
-constexpr int64_t kRowParallelMaxM = 3;
+// Up to this many activation rows the row-parallel vec_dot path wins: the GEMM pays a fixed cost per weight
+// (dequantize, transpose, a register tile padded to mr rows) that about equals four fused dot products
+// (measured on Zen 4 with k = n = 2048, F16 / Q8_0 / Q4_K: m = 4 favours vec_dot by ~10%, m = 6 the GEMM by ~30%).
+constexpr int64_t kRowParallelMaxM = 4;
 // k-block: a multiple of every block size (32, 256), and 256 × 32 floats = 32 KiB per weight sliver.
 constexpr int64_t kKc = 256;
 // Weight rows per thread chunk: an nc × kc panel of 256 KiB stays in L2 while every X sliver streams past it.
@@ -138,6 +142,9 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
   const int64_t per_thread = (n + pool.size() - 1) / pool.size();
   const int64_t nc = std::max<int64_t>(nr, std::min(kNc, (per_thread + nr - 1) / nr * nr));
   const int64_t chunks = (n + nc - 1) / nc;
+  const bool direct_f32 = W.type == DType::F32 && W.row_stride % sizeof(float) == 0 &&
+                          reinterpret_cast<uintptr_t>(W.data) % alignof(float) == 0;
+  const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
 
   pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1, int) {
     thread_local AlignedFloats panel_buf, rows_buf;
@@ -150,9 +157,15 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
         const int64_t kc = std::min(kKc, k - k0);
         const size_t byte_off = row_bytes(W.type, k0);
-        // Dequantize and transpose this chunk's weights for columns [k0, k0 + kc).
+        // Dequantize and transpose this chunk's weights for columns [k0, k0 + kc). F32 rows (e.g. the KV cache
+        // in attention) are transposed straight from W.
         for (int64_t t = 0; t < n_slivers; ++t) {
           const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
+          const uint8_t* first = W.row(n0 + t * nr) + byte_off;
+          if (direct_f32) {
+            kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
+            continue;
+          }
           for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
           kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
         }

@@ -1,5 +1,5 @@
 // matmul against matmul_ref on random data, for every ISA this CPU has, both regimes (row-parallel vec_dot for
-// m <= 3, blocked GEMM above), several weight types, edge sizes and strided X / Y.
+// m <= 4, blocked GEMM above), several weight types, edge sizes and strided X / Y.
 //
 // Tolerance: |Y - Y_ref| <= 1e-5 · Σ_i |x_i · w_i| + 1e-6 per element. Y_ref sums in double; matmul sums in fp32,
 // whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
@@ -134,7 +134,7 @@ TEST(Matmul, MatchesReferenceForEveryIsaTypeAndShape) {
                     std::string(dtype_name(t)).c_str());
         break;
       }
-      for (int64_t m : {1, 2, 3, 7, 64, 130}) {
+      for (int64_t m : {1, 2, 3, 4, 5, 7, 64, 130}) {
         const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 100 + static_cast<uint32_t>(m));
         for (Isa isa : isas) {
           set_isa_cap(isa);
