@@ -20,6 +20,7 @@ void register_tokenize(CLI::App& app, Run& run);
 void register_score(CLI::App& app, Run& run);
 void register_make_model(CLI::App& app, Run& run);
 void register_bench(CLI::App& app, Run& run);
+void register_convert(CLI::App&, Run&);
 
 // Prints "tokenscope: <message>" and returns the exit code for the error's kind.
 int report(const Error& e);

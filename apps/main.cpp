@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   ts::cli::register_score(app, run);
   ts::cli::register_make_model(app, run);
   ts::cli::register_bench(app, run);
+  ts::cli::register_convert(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

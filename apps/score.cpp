@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -19,6 +20,10 @@
 
 namespace ts::cli {
 
+// score_view.cpp: prints the text coloured by surprisal, a legend and a summary.
+void print_view(const Engine& e, const std::string& text, const std::vector<uint32_t>& offsets,
+                const std::vector<ScoredToken>& scored, uint64_t text_bytes, bool color);
+
 namespace {
 
 struct Opts {
@@ -26,6 +31,8 @@ struct Opts {
   int top = 5, threads = 0;
   int64_t ctx = 0, batch = 256;
   bool parse_special = false;
+  bool view = false;             // --view: the coloured terminal view (score_view.cpp)
+  std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
 };
 
 struct Doc {
@@ -168,6 +175,7 @@ Expected<Doc> parse_jsonl_line(const Engine& e, const std::string& line, const s
 int run_score(const Opts& o) {
   const int sources = !o.file.empty() + !o.jsonl.empty() + !o.prompt.empty();
   if (sources != 1) return report(Error::input("score: give exactly one of -f FILE, --jsonl FILE, -p TEXT"));
+  if (o.view && !o.jsonl.empty()) return report(Error::input("score: --view takes -f FILE or -p TEXT, not --jsonl"));
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
   const Engine& e = **eng;
@@ -217,6 +225,15 @@ int run_score(const Opts& o) {
     if (!t) return report(t.error());
     text = std::move(*t);
   }
+  if (o.view) {
+    const Doc d = doc_from_text(e, text, o.parse_special);
+    std::vector<ScoredToken> scored;
+    auto s = score_sequence(*e.model, d.ids, so, pool, [&](const ScoredToken& t) { scored.push_back(t); });
+    if (!s) return report(s.error());
+    const bool color = o.color == "always" || (o.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+    print_view(e, text, d.offsets, scored, d.text_bytes, color);
+    return 0;
+  }
   return score_doc(0, doc_from_text(e, text, o.parse_special));
 }
 
@@ -240,6 +257,12 @@ void register_score(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_flag("--parse-special", o->parse_special, "Turn special-token text such as <s> into special tokens");
+  cmd->add_flag("--view", o->view,
+                "Show the text coloured by surprisal, a legend and a summary (perplexity, bits per byte, the most "
+                "surprising tokens) instead of JSON");
+  cmd->add_option("--color", o->color, "With --view: auto (colour when stdout is a terminal and NO_COLOR is unset), "
+                  "always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->callback([&run, o] { run = [o] { return run_score(*o); }; });
 }
 

@@ -2,7 +2,8 @@
 //
 // Protocol. The caller publishes the job, sets `pending_` to the number of workers and bumps `generation_`.
 // Each worker spins for a short while on `generation_` (a call that follows another within microseconds — the
-// usual case inside a forward pass — is picked up without a system call), then blocks in a futex wait
+// usual case inside a forward pass — is picked up without a system call; the spin yields now and then so that on
+// oversubscribed cores the thread being waited for can run), then blocks in a futex wait
 // (std::atomic::wait) so an idle pool costs no CPU. When a worker finishes it decrements `pending_`; the one that
 // reaches zero wakes the caller, which has meanwhile run its own share as thread 0 and spins, then waits, the same
 // way. Exceptions are caught on every thread; the first is rethrown on the caller after all threads are done, so a
