@@ -210,7 +210,7 @@ int run_bench(const Opts& o) {
 void register_bench(CLI::App& app, Run& run) {
   auto* cmd = app.add_subcommand("bench", "Prompt-scoring and generation throughput, time to first token, peak RSS");
   auto o = std::make_shared<Opts>();
-  cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
+  cmd->add_option("-m,--model", o->model, "GGUF model file (default: the bundled demo model)");
   cmd->add_option("-p,--prompt", o->prompt, "Prompt tokens scored with full statistics (0: skip)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
   cmd->add_option("-n,--gen", o->gen, "Tokens generated one forward call at a time (0: skip)")
@@ -221,7 +221,14 @@ void register_bench(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_option("--seed", o->seed, "Seed of the random token ids");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  cmd->callback([&run, o] { run = [o] { return run_bench(*o); }; });
+  cmd->callback([&run, o] {
+    run = [o] {
+      auto mp = resolve_model(o->model);
+      if (!mp) return report(mp.error());
+      o->model = *mp;
+      return run_bench(*o);
+    };
+  });
 }
 
 }  // namespace ts::cli

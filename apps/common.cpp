@@ -1,6 +1,10 @@
 #include "common.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -37,6 +41,33 @@ Json bytes_array(const std::string& bytes) {
 double round6(double x) {
   if (!std::isfinite(x)) return x;
   return std::round(x * 1e6) / 1e6;
+}
+
+Expected<std::string> resolve_model(const std::string& given) {
+  if (!given.empty()) return given;
+  std::vector<std::string> candidates;
+  std::error_code ec;
+  if (const char* env = std::getenv("TOKENSCOPE_DEMO_MODEL"); env && *env) {
+    if (!std::filesystem::is_regular_file(env, ec))
+      return Error::input(std::string("TOKENSCOPE_DEMO_MODEL: no such file: ") + env);
+    candidates.push_back(env);
+  }
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back((exe.parent_path().parent_path() / "models" / "tokenscope-demo.gguf").string());
+    candidates.push_back((exe.parent_path() / "models" / "tokenscope-demo.gguf").string());
+  }
+#ifdef TS_DEMO_MODEL
+  candidates.push_back(TS_DEMO_MODEL);
+#endif
+  for (const auto& c : candidates) {
+    if (std::filesystem::is_regular_file(c, ec)) {
+      std::fprintf(stderr, "tokenscope: no -m given; using the bundled demo model %s\n", c.c_str());
+      return c;
+    }
+  }
+  return Error::input("no model: give one with -m MODEL.gguf (the bundled demo model models/tokenscope-demo.gguf "
+                      "was not found)");
 }
 
 int thread_count(int n) {

@@ -22,6 +22,9 @@ std::string dump_json(const Json& j);
 Json bytes_array(const std::string& bytes);
 // x rounded to 6 decimals, so the JSON holds short numbers (the statistics are far less exact than that anyway).
 double round6(double x);
+// The model to use: `given` if not empty, else the bundled demo model (TOKENSCOPE_DEMO_MODEL, then
+// models/tokenscope-demo.gguf beside the build directory or the source tree), announced in one line on stderr.
+Expected<std::string> resolve_model(const std::string& given);
 // Threads to use: n > 0 as given, else all hardware threads.
 int thread_count(int n);
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "commands.h"
+#include "common.h"
 #include "gguf/gguf.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
@@ -16,11 +17,12 @@ void register_info(CLI::App& app, Run& run) {
     bool metadata = false, tensors = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("-m,--model", o->model, "GGUF file")->required();
+  cmd->add_option("-m,--model", o->model, "GGUF file (default: the bundled demo model)");
   cmd->add_flag("--metadata", o->metadata, "Also list every metadata key and value");
   cmd->add_flag("--tensors", o->tensors, "Also list every tensor with its type and shape");
   cmd->callback([&run, o] {
     run = [o]() -> int {
+      if (auto mp = resolve_model(o->model); !mp) return report(mp.error()); else o->model = *mp;
       auto f = gguf::File::open(o->model);
       if (!f) return report(f.error());
       std::printf("file         %s\n", o->model.c_str());

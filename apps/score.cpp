@@ -242,7 +242,7 @@ int run_score(const Opts& o) {
 void register_score(CLI::App& app, Run& run) {
   auto* cmd = app.add_subcommand("score", "Per-token logprob, rank, entropy and top-k alternatives of a text");
   auto o = std::make_shared<Opts>();
-  cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
+  cmd->add_option("-m,--model", o->model, "GGUF model file (default: the bundled demo model)");
   cmd->add_option("-f,--file", o->file, "Text file to score ('-' for stdin)");
   cmd->add_option("-p,--prompt", o->prompt, "Text to score");
   cmd->add_option("--jsonl", o->jsonl,
@@ -263,7 +263,14 @@ void register_score(CLI::App& app, Run& run) {
   cmd->add_option("--color", o->color, "With --view: auto (colour when stdout is a terminal and NO_COLOR is unset), "
                   "always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  cmd->callback([&run, o] { run = [o] { return run_score(*o); }; });
+  cmd->callback([&run, o] {
+    run = [o] {
+      auto mp = resolve_model(o->model);
+      if (!mp) return report(mp.error());
+      o->model = *mp;
+      return run_score(*o);
+    };
+  });
 }
 
 }  // namespace ts::cli

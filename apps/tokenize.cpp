@@ -17,7 +17,7 @@ void register_tokenize(CLI::App& app, Run& run) {
     bool no_special = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("-m,--model", o->model, "GGUF file (a vocabulary-only file is enough)")->required();
+  cmd->add_option("-m,--model", o->model, "GGUF file (a vocabulary-only file is enough) (default: the bundled demo model)");
   auto* p = cmd->add_option("-p,--prompt", o->prompt, "Text to tokenize");
   auto* fo = cmd->add_option("-f,--file", o->file, "Read the text from a file ('-' for stdin)");
   p->excludes(fo);
@@ -35,6 +35,7 @@ void register_tokenize(CLI::App& app, Run& run) {
       } else if (!p->count()) {
         return report(Error::input("tokenize: give the text with -p TEXT or -f FILE"));
       }
+      if (auto mp = resolve_model(o->model); !mp) return report(mp.error()); else o->model = *mp;
       auto f = gguf::File::open(o->model);
       if (!f) return report(f.error());
       auto tok = Tokenizer::from_gguf(*f);

@@ -53,6 +53,19 @@ TEST(Cli, GarbageFileIsExitTwo) {
   }
 }
 
+TEST(Cli, WithoutModelEveryCommandUsesTheDemoModelAndSaysSo) {
+  const std::string demo = std::string(TS_SOURCE_DIR) + "/models/tokenscope-demo.gguf";
+  if (!std::ifstream(demo)) GTEST_SKIP() << "no bundled demo model at " << demo;
+  for (std::vector<std::string> args : {std::vector<std::string>{"info"}, {"tokenize", "-p", "Hello"},
+                                        {"score", "-p", "Hello there", "--top", "0"}}) {
+    CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("bundled demo model"), std::string::npos) << r.err;
+    EXPECT_FALSE(r.out.empty());
+  }
+}
+
 TEST(Cli, UnknownOptionIsExitTwo) {
   CliResult r = run_cli({"score", "--no-such-option"});
   EXPECT_EQ(r.exit_code, 2);
