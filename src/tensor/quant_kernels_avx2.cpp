@@ -2,7 +2,8 @@
 //
 // Same design as quant_kernels_avx512.cpp with 8-wide vectors: one walker per format decodes weights into fp32
 // vectors, bit-identical to the scalar reference, and hands them to a sink that stores them (dequantize_row) or
-// multiplies-accumulates them with the activations in four fp32 accumulators (vec_dot).
+// multiplies-accumulates them with the activations in four fp32 accumulators (vec_dot). Accumulators are named by
+// compile-time tags (A0..A3) so that they stay in ymm registers (see quant_kernels_avx512.cpp).
 //
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
 #include <immintrin.h>
@@ -19,9 +20,29 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(q);
 }
 
+// Accumulator tags: put(off, w, A2) adds w * x[off..off+8) into accumulator 2.
+template <int K>
+struct Acc {
+  static constexpr int k = K;
+};
+constexpr Acc<0> A0{};
+constexpr Acc<1> A1{};
+constexpr Acc<2> A2{};
+constexpr Acc<3> A3{};
+
+// f(A0) .. f(A3), for loops whose counter picks the accumulator (k = decltype(K)::k inside f).
+template <class F>
+inline void each_acc(F&& f) {
+  f(A0);
+  f(A1);
+  f(A2);
+  f(A3);
+}
+
 struct StoreSink {
   float* dst;
-  void put(int64_t off, __m256 w, int /*acc*/) { _mm256_storeu_ps(dst + off, w); }
+  template <int K>
+  void put(int64_t off, __m256 w, Acc<K>) { _mm256_storeu_ps(dst + off, w); }
   void put_scalar(int64_t off, float w) { dst[off] = w; }
 };
 
@@ -29,7 +50,8 @@ struct DotSink {
   const float* x;
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   float tail = 0.0f;
-  void put(int64_t off, __m256 w, int k) { acc[k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + off), acc[k]); }
+  template <int K>
+  void put(int64_t off, __m256 w, Acc<K>) { acc[K] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + off), acc[K]); }
   void put_scalar(int64_t off, float w) { tail += w * x[off]; }
   float sum() const {
     return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) + tail;
@@ -50,8 +72,8 @@ void walk_f32(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const float*>(src);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32)
-    for (int k = 0; k < 4; ++k) sink.put(i + 8 * k, _mm256_loadu_ps(s + i + 8 * k), k);
-  for (; i + 8 <= n; i += 8) sink.put(i, _mm256_loadu_ps(s + i), 0);
+    each_acc([&](auto K) { sink.put(i + 8 * K.k, _mm256_loadu_ps(s + i + 8 * K.k), K); });
+  for (; i + 8 <= n; i += 8) sink.put(i, _mm256_loadu_ps(s + i), A0);
   for (; i < n; ++i) sink.put_scalar(i, s[i]);
 }
 
@@ -62,8 +84,8 @@ void walk_f16(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32)
-    for (int k = 0; k < 4; ++k) sink.put(i + 8 * k, f16x8(s + i + 8 * k), k);
-  for (; i + 8 <= n; i += 8) sink.put(i, f16x8(s + i), 0);
+    each_acc([&](auto K) { sink.put(i + 8 * K.k, f16x8(s + i + 8 * K.k), K); });
+  for (; i + 8 <= n; i += 8) sink.put(i, f16x8(s + i), A0);
   for (; i < n; ++i) sink.put_scalar(i, h2f(s[i]));
 }
 
@@ -77,8 +99,8 @@ void walk_bf16(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32)
-    for (int k = 0; k < 4; ++k) sink.put(i + 8 * k, bf16x8(s + i + 8 * k), k);
-  for (; i + 8 <= n; i += 8) sink.put(i, bf16x8(s + i), 0);
+    each_acc([&](auto K) { sink.put(i + 8 * K.k, bf16x8(s + i + 8 * K.k), K); });
+  for (; i + 8 <= n; i += 8) sink.put(i, bf16x8(s + i), A0);
   for (; i < n; ++i) sink.put_scalar(i, bf16_bits_to_float(s[i]));
 }
 
@@ -90,10 +112,10 @@ void walk_q8_0(const void* src, int64_t n, Sink& sink) {
   for (int64_t i = 0; i < n / kQK; ++i) {
     const __m256 d = _mm256_set1_ps(h2f(b[i].d));
     const auto* q = reinterpret_cast<const uint8_t*>(b[i].qs);
-    for (int k = 0; k < 4; ++k) {
-      const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * k));
-      sink.put(32 * i + 8 * k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v))), k);
-    }
+    each_acc([&](auto K) {
+      const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * K.k));
+      sink.put(32 * i + 8 * K.k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v))), K);
+    });
   }
 }
 
@@ -107,12 +129,14 @@ void walk_q4_0(const void* src, int64_t n, Sink& sink) {
     const __m256 d = _mm256_set1_ps(h2f(b[i].d));
     const __m128i v = load16(b[i].qs);
     const __m256i q[2] = {lo8(v), hi8(v)};
-    for (int h = 0; h < 2; ++h) {
+    auto half = [&](int h, auto ka, auto kb) {
       const __m256 lo = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(q[h], m4), eight));
       const __m256 hi = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(q[h], 4), eight));
-      sink.put(32 * i + 8 * h, _mm256_mul_ps(lo, d), h);
-      sink.put(32 * i + 16 + 8 * h, _mm256_mul_ps(hi, d), h + 2);
-    }
+      sink.put(32 * i + 8 * h, _mm256_mul_ps(lo, d), ka);
+      sink.put(32 * i + 16 + 8 * h, _mm256_mul_ps(hi, d), kb);
+    };
+    half(0, A0, A2);
+    half(1, A1, A3);
   }
 }
 
@@ -134,11 +158,13 @@ void walk_q4_k(const void* src, int64_t n, Sink& sink) {
       for (int l = 0; l < 32; l += 16) {
         const __m128i v = load16(b[i].qs + 32 * c + l);
         const __m256i q[2] = {lo8(v), hi8(v)};
-        for (int h = 0; h < 2; ++h) {
+        auto half = [&](int h, auto ka, auto kb) {
           const int64_t off = base + l + 8 * h;
-          sink.put(off, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(q[h], m4)), d1, nm1), h);
-          sink.put(off + 32, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(q[h], 4)), d2, nm2), h + 2);
-        }
+          sink.put(off, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(q[h], m4)), d1, nm1), ka);
+          sink.put(off + 32, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(q[h], 4)), d2, nm2), kb);
+        };
+        half(0, A0, A2);
+        half(1, A1, A3);
       }
     }
   }
@@ -172,10 +198,10 @@ void walk_q6_k(const void* src, int64_t n, Sink& sink) {
         auto w = [&](__m256i q, int si) {
           return _mm256_mul_ps(_mm256_set1_ps(d * sc[si]), _mm256_cvtepi32_ps(_mm256_sub_epi32(q, c32)));
         };
-        sink.put(base + l, w(q1, s), 0);
-        sink.put(base + 32 + l, w(q2, s + 2), 1);
-        sink.put(base + 64 + l, w(q3, s + 4), 2);
-        sink.put(base + 96 + l, w(q4, s + 6), 3);
+        sink.put(base + l, w(q1, s), A0);
+        sink.put(base + 32 + l, w(q2, s + 2), A1);
+        sink.put(base + 64 + l, w(q3, s + 4), A2);
+        sink.put(base + 96 + l, w(q4, s + 6), A3);
       }
     }
   }
@@ -191,10 +217,12 @@ void walk_q4_1(const void* src, int64_t n, Sink& sink) {
     const __m256 d = _mm256_set1_ps(h2f(b[i].d)), m = _mm256_set1_ps(h2f(b[i].m));
     const __m128i v = load16(b[i].qs);
     const __m256i q[2] = {lo8(v), hi8(v)};
-    for (int h = 0; h < 2; ++h) {
-      sink.put(32 * i + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(q[h], m4)), d, m), h);
-      sink.put(32 * i + 16 + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(q[h], 4)), d, m), h + 2);
-    }
+    auto half = [&](int h, auto ka, auto kb) {
+      sink.put(32 * i + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(q[h], m4)), d, m), ka);
+      sink.put(32 * i + 16 + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(q[h], 4)), d, m), kb);
+    };
+    half(0, A0, A2);
+    half(1, A1, A3);
   }
 }
 
@@ -216,18 +244,20 @@ void walk_q5_legacy(const Block* b, int64_t n, Sink& sink) {
     std::memcpy(&qh, b[i].qh, 4);
     const __m128i v = load16(b[i].qs);
     const __m256i q[2] = {lo8(v), hi8(v)};
-    for (int h = 0; h < 2; ++h) {
+    auto half = [&](int h, auto ka, auto kb) {
       const __m256i lo = _mm256_or_si256(_mm256_and_si256(q[h], m4), fifth_bits(qh, 8 * h));
       const __m256i hi = _mm256_or_si256(_mm256_srli_epi32(q[h], 4), fifth_bits(qh, 16 + 8 * h));
       if constexpr (kHasMin) {
         const __m256 m = _mm256_set1_ps(h2f(b[i].m));
-        sink.put(32 * i + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), d, m), h);
-        sink.put(32 * i + 16 + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), d, m), h + 2);
+        sink.put(32 * i + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), d, m), ka);
+        sink.put(32 * i + 16 + 8 * h, _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), d, m), kb);
       } else {
-        sink.put(32 * i + 8 * h, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(lo, c16)), d), h);
-        sink.put(32 * i + 16 + 8 * h, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(hi, c16)), d), h + 2);
+        sink.put(32 * i + 8 * h, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(lo, c16)), d), ka);
+        sink.put(32 * i + 16 + 8 * h, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(hi, c16)), d), kb);
       }
-    }
+    };
+    half(0, A0, A2);
+    half(1, A1, A3);
   }
 }
 
@@ -252,16 +282,17 @@ void walk_q2_k(const void* src, int64_t n, Sink& sink) {
       for (int half = 0; half < 2; ++half) {
         const __m128i v = load16(b[i].qs + 32 * h + 16 * half);
         const __m256i Q[2] = {lo8(v), hi8(v)};
-        for (int g = 0; g < 4; ++g) {
+        each_acc([&](auto K) {
+          constexpr int g = decltype(K)::k;
           const uint8_t sc = b[i].scales[8 * h + 2 * g + half];
           const __m256 dl = _mm256_set1_ps(d * static_cast<float>(sc & 0xF));
           const __m256 nml = _mm256_set1_ps(-(dmin * static_cast<float>(sc >> 4)));
           for (int e = 0; e < 2; ++e) {
             const __m256i q = _mm256_and_si256(_mm256_srli_epi32(Q[e], 2 * g), m3);
             sink.put(256 * i + 128 * h + 32 * g + 16 * half + 8 * e, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q), dl, nml),
-                     g);
+                     K);
           }
-        }
+        });
       }
   }
 }
@@ -282,15 +313,16 @@ void walk_q3_k(const void* src, int64_t n, Sink& sink) {
       for (int h = 0; h < 2; ++h) {
         const __m128i v = load16(b[i].qs + 32 * h + 16 * half);
         const __m256i Q[2] = {lo8(v), hi8(v)};
-        for (int g = 0; g < 4; ++g) {
+        each_acc([&](auto K) {
+          constexpr int g = decltype(K)::k;
           const __m256 dl = _mm256_set1_ps(dls[8 * h + 2 * g + half]);
           for (int e = 0; e < 2; ++e) {
             const __m256i q2 = _mm256_and_si256(_mm256_srli_epi32(Q[e], 2 * g), m3);
             const __m256i hb = _mm256_and_si256(_mm256_srli_epi32(HM[e], 4 * h + g), one);
             const __m256i code = _mm256_sub_epi32(_mm256_or_si256(q2, _mm256_slli_epi32(hb, 2)), c4);
-            sink.put(256 * i + 128 * h + 32 * g + 16 * half + 8 * e, _mm256_mul_ps(dl, _mm256_cvtepi32_ps(code)), g);
+            sink.put(256 * i + 128 * h + 32 * g + 16 * half + 8 * e, _mm256_mul_ps(dl, _mm256_cvtepi32_ps(code)), K);
           }
-        }
+        });
       }
     }
   }
@@ -314,14 +346,16 @@ void walk_q5_k(const void* src, int64_t n, Sink& sink) {
       for (int l = 0; l < 32; l += 16) {
         const __m128i v = load16(b[i].qs + 32 * c + l), hv = load16(b[i].qh + l);
         const __m256i q[2] = {lo8(v), hi8(v)}, H[2] = {lo8(hv), hi8(hv)};
-        for (int e = 0; e < 2; ++e) {
+        auto part = [&](int e, auto ka, auto kb) {
           const __m256i lo = _mm256_or_si256(
               _mm256_and_si256(q[e], m4), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(H[e], 2 * c), one), 4));
           const __m256i hi = _mm256_or_si256(
               _mm256_srli_epi32(q[e], 4), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(H[e], 2 * c + 1), one), 4));
-          sink.put(base + l + 8 * e, _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), d1, nm1), e);
-          sink.put(base + 32 + l + 8 * e, _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), d2, nm2), e + 2);
-        }
+          sink.put(base + l + 8 * e, _mm256_fmadd_ps(_mm256_cvtepi32_ps(lo), d1, nm1), ka);
+          sink.put(base + 32 + l + 8 * e, _mm256_fmadd_ps(_mm256_cvtepi32_ps(hi), d2, nm2), kb);
+        };
+        part(0, A0, A2);
+        part(1, A1, A3);
       }
     }
   }

@@ -9,6 +9,10 @@
 // Dots accumulate in fp32 in four vector accumulators and reduce at the end, so they differ from the double
 // reference only by fp32 summation order (tests bound it).
 //
+// Walkers name the accumulator of each vector with a compile-time tag (A0..A3), never a run-time index: with
+// constant indices the compiler keeps DotSink::acc in zmm registers; a run-time index forces the array onto the
+// stack and every FMA through a store and a reload, which made vec_dot latency-bound (about 4x slower).
+//
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
 
 // GCC 12's AVX-512 headers start results from _mm512_undefined_*(), which its own -Wmaybe-uninitialized then flags
@@ -32,16 +36,37 @@ inline float hsum(__m512 v) {
   return _mm_cvtss_f32(q);
 }
 
+// Accumulator tags: put(off, w, A2) adds w * x[off..off+16) into accumulator 2.
+template <int K>
+struct Acc {
+  static constexpr int k = K;
+};
+constexpr Acc<0> A0{};
+constexpr Acc<1> A1{};
+constexpr Acc<2> A2{};
+constexpr Acc<3> A3{};
+
+// f(A0) .. f(A3), for loops whose counter picks the accumulator (g = decltype(K)::k inside f).
+template <class F>
+inline void each_acc(F&& f) {
+  f(A0);
+  f(A1);
+  f(A2);
+  f(A3);
+}
+
 struct StoreSink {
   float* dst;
-  void put(int64_t off, __m512 w, int /*acc*/) { _mm512_storeu_ps(dst + off, w); }
+  template <int K>
+  void put(int64_t off, __m512 w, Acc<K>) { _mm512_storeu_ps(dst + off, w); }
   void put_masked(int64_t off, __m512 w, __mmask16 m) { _mm512_mask_storeu_ps(dst + off, m, w); }
 };
 
 struct DotSink {
   const float* x;
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  void put(int64_t off, __m512 w, int k) { acc[k] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + off), acc[k]); }
+  template <int K>
+  void put(int64_t off, __m512 w, Acc<K>) { acc[K] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + off), acc[K]); }
   void put_masked(int64_t off, __m512 w, __mmask16 m) {
     acc[0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, x + off), acc[0]);
   }
@@ -56,6 +81,15 @@ inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 inline __m512i bytes16(const uint8_t* p) {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
+inline __m128i load16(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// The decode is bound by the number of 512-bit operations (Zen 4 splits each over two 256-bit pipes), so codes are
+// unpacked on 16 bytes with 128-bit operations and widened once: 16 bytes -> 16 floats, unsigned / signed.
+inline __m512 u8_to_ps(__m128i v) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(v)); }
+inline __m512 s8_to_ps(__m128i v) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)); }
+// Low / high nibbles of 16 bytes, as bytes (the 16-bit shift pulls in bits the mask then drops).
+inline __m128i lo_nibbles(__m128i v) { return _mm_and_si128(v, _mm_set1_epi8(0x0F)); }
+inline __m128i hi_nibbles(__m128i v) { return _mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0F)); }
 
 // ---- F32 / F16 / BF16: n need not be a multiple of 16; the tail uses masked loads and stores.
 
@@ -64,8 +98,13 @@ void walk_f32(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const float*>(src);
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
-    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, _mm512_loadu_ps(s + i + 16 * k), k);
-  for (; i + 16 <= n; i += 16) sink.put(i, _mm512_loadu_ps(s + i), 0);
+  {
+    sink.put(i, _mm512_loadu_ps(s + i), A0);
+    sink.put(i + 16, _mm512_loadu_ps(s + i + 16), A1);
+    sink.put(i + 32, _mm512_loadu_ps(s + i + 32), A2);
+    sink.put(i + 48, _mm512_loadu_ps(s + i + 48), A3);
+  }
+  for (; i + 16 <= n; i += 16) sink.put(i, _mm512_loadu_ps(s + i), A0);
   if (i < n) {
     const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
     sink.put_masked(i, _mm512_maskz_loadu_ps(m, s + i), m);
@@ -81,8 +120,13 @@ void walk_f16(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
-    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, f16x16(s + i + 16 * k), k);
-  for (; i + 16 <= n; i += 16) sink.put(i, f16x16(s + i), 0);
+  {
+    sink.put(i, f16x16(s + i), A0);
+    sink.put(i + 16, f16x16(s + i + 16), A1);
+    sink.put(i + 32, f16x16(s + i + 32), A2);
+    sink.put(i + 48, f16x16(s + i + 48), A3);
+  }
+  for (; i + 16 <= n; i += 16) sink.put(i, f16x16(s + i), A0);
   if (i < n) {
     const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
     sink.put_masked(i, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, s + i)), m);
@@ -97,12 +141,29 @@ void walk_bf16(const void* src, int64_t n, Sink& sink) {
   auto load = [&](int64_t i) { return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))); };
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
-    for (int k = 0; k < 4; ++k) sink.put(i + 16 * k, load(i + 16 * k), k);
-  for (; i + 16 <= n; i += 16) sink.put(i, load(i), 0);
+  {
+    sink.put(i, load(i), A0);
+    sink.put(i + 16, load(i + 16), A1);
+    sink.put(i + 32, load(i + 32), A2);
+    sink.put(i + 48, load(i + 48), A3);
+  }
+  for (; i + 16 <= n; i += 16) sink.put(i, load(i), A0);
   if (i < n) {
     const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
     sink.put_masked(i, bf16_widen(_mm256_maskz_loadu_epi16(m, s + i)), m);
   }
+}
+
+// Legacy 32-element blocks go in pairs: block i feeds accumulators 0/1, block i+1 accumulators 2/3, so four
+// independent FMA chains hide the FMA latency; an odd last block feeds 0/1.
+template <class Block>
+inline void blocks_in_pairs(int64_t nb, Block&& block) {
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    block(i, A0, A1);
+    block(i + 1, A2, A3);
+  }
+  if (i < nb) block(i, A0, A1);
 }
 
 // ---- Q8_0: w = d * q
@@ -110,13 +171,12 @@ void walk_bf16(const void* src, int64_t n, Sink& sink) {
 template <class Sink>
 void walk_q8_0(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ8_0*>(src);
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  blocks_in_pairs(n / kQK, [&](int64_t i, auto ka, auto kb) {
     const __m512 d = _mm512_set1_ps(h2f(b[i].d));
-    const auto* q = reinterpret_cast<const __m128i*>(b[i].qs);
-    const int k = static_cast<int>(i & 1) * 2;
-    sink.put(32 * i, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))), k);
-    sink.put(32 * i + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))), k + 1);
-  }
+    const auto* q = reinterpret_cast<const uint8_t*>(b[i].qs);
+    sink.put(32 * i, _mm512_mul_ps(d, s8_to_ps(load16(q))), ka);
+    sink.put(32 * i + 16, _mm512_mul_ps(d, s8_to_ps(load16(q + 16))), kb);
+  });
 }
 
 // ---- Q4_0: w = (q - 8) * d, low nibbles elements 0..15, high nibbles 16..31
@@ -124,16 +184,15 @@ void walk_q8_0(const void* src, int64_t n, Sink& sink) {
 template <class Sink>
 void walk_q4_0(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ4_0*>(src);
-  const __m512i m4 = _mm512_set1_epi32(0xF), eight = _mm512_set1_epi32(8);
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  const __m128i eight = _mm_set1_epi8(8);
+  blocks_in_pairs(n / kQK, [&](int64_t i, auto ka, auto kb) {
     const __m512 d = _mm512_set1_ps(h2f(b[i].d));
-    const __m512i q = bytes16(b[i].qs);
-    const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(q, m4), eight));
-    const __m512 hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(q, 4), eight));
-    const int k = static_cast<int>(i & 1) * 2;
-    sink.put(32 * i, _mm512_mul_ps(lo, d), k);
-    sink.put(32 * i + 16, _mm512_mul_ps(hi, d), k + 1);
-  }
+    const __m128i q = load16(b[i].qs);
+    const __m512 lo = s8_to_ps(_mm_sub_epi8(lo_nibbles(q), eight));
+    const __m512 hi = s8_to_ps(_mm_sub_epi8(hi_nibbles(q), eight));
+    sink.put(32 * i, _mm512_mul_ps(lo, d), ka);
+    sink.put(32 * i + 16, _mm512_mul_ps(hi, d), kb);
+  });
 }
 
 // ---- Q4_K: w = (d*sc) * q - dmin*m per 32 elements
@@ -141,7 +200,6 @@ void walk_q4_0(const void* src, int64_t n, Sink& sink) {
 template <class Sink>
 void walk_q4_k(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ4_K*>(src);
-  const __m512i m4 = _mm512_set1_epi32(0xF);
   for (int64_t i = 0; i < n / kQKK; ++i) {
     const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
     for (int c = 0; c < 4; ++c) {
@@ -151,12 +209,13 @@ void walk_q4_k(const void* src, int64_t n, Sink& sink) {
       k4_scale_min(2 * c + 1, b[i].scales, &sc, &m);
       const __m512 d2 = _mm512_set1_ps(d * sc), nm2 = _mm512_set1_ps(-(dmin * m));
       const int64_t base = 256 * i + 64 * c;
-      for (int l = 0; l < 32; l += 16) {
-        const __m512i q = bytes16(b[i].qs + 32 * c + l);
-        const int k = l / 8;
-        sink.put(base + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(q, m4)), d1, nm1), k);
-        sink.put(base + 32 + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d2, nm2), k + 1);
-      }
+      auto half = [&](int l, auto ka, auto kb) {
+        const __m128i q = load16(b[i].qs + 32 * c + l);
+        sink.put(base + l, _mm512_fmadd_ps(u8_to_ps(lo_nibbles(q)), d1, nm1), ka);
+        sink.put(base + 32 + l, _mm512_fmadd_ps(u8_to_ps(hi_nibbles(q)), d2, nm2), kb);
+      };
+      half(0, A0, A1);
+      half(16, A2, A3);
     }
   }
 }
@@ -166,7 +225,8 @@ void walk_q4_k(const void* src, int64_t n, Sink& sink) {
 template <class Sink>
 void walk_q6_k(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ6_K*>(src);
-  const __m512i m4 = _mm512_set1_epi32(0xF), m3 = _mm512_set1_epi32(3), c32 = _mm512_set1_epi32(32);
+  const __m128i m30 = _mm_set1_epi8(0x30);
+  const __m128i c32 = _mm_set1_epi8(32);
   for (int64_t i = 0; i < n / kQKK; ++i) {
     const float d = h2f(b[i].d);
     for (int h = 0; h < 2; ++h) {
@@ -176,20 +236,18 @@ void walk_q6_k(const void* src, int64_t n, Sink& sink) {
       const int64_t base = 256 * i + 128 * h;
       for (int l = 0; l < 32; l += 16) {
         const int s = l / 16;
-        const __m512i A = bytes16(ql + l), B = bytes16(ql + 32 + l), H = bytes16(qh + l);
-        const __m512i q1 = _mm512_or_si512(_mm512_and_si512(A, m4), _mm512_slli_epi32(_mm512_and_si512(H, m3), 4));
-        const __m512i q2 = _mm512_or_si512(_mm512_and_si512(B, m4),
-                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2), m3), 4));
-        const __m512i q3 = _mm512_or_si512(_mm512_srli_epi32(A, 4),
-                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 4), m3), 4));
-        const __m512i q4 = _mm512_or_si512(_mm512_srli_epi32(B, 4), _mm512_slli_epi32(_mm512_srli_epi32(H, 6), 4));
-        auto w = [&](__m512i q, int si) {
-          return _mm512_mul_ps(_mm512_set1_ps(d * sc[si]), _mm512_cvtepi32_ps(_mm512_sub_epi32(q, c32)));
-        };
-        sink.put(base + l, w(q1, s), 0);
-        sink.put(base + 32 + l, w(q2, s + 2), 1);
-        sink.put(base + 64 + l, w(q3, s + 4), 2);
-        sink.put(base + 96 + l, w(q4, s + 6), 3);
+        // The 6-bit codes are assembled on 16 bytes (cheap 128-bit ops) and widened once: bits 4..5 of each code
+        // are bit pairs 0..1, 2..3, 4..5, 6..7 of H, moved to 4..5 by 16-bit shifts whose spill-over the mask drops.
+        const __m128i A = load16(ql + l), B = load16(ql + 32 + l), H = load16(qh + l);
+        const __m128i q1 = _mm_or_si128(lo_nibbles(A), _mm_and_si128(_mm_slli_epi16(H, 4), m30));
+        const __m128i q2 = _mm_or_si128(lo_nibbles(B), _mm_and_si128(_mm_slli_epi16(H, 2), m30));
+        const __m128i q3 = _mm_or_si128(hi_nibbles(A), _mm_and_si128(H, m30));
+        const __m128i q4 = _mm_or_si128(hi_nibbles(B), _mm_and_si128(_mm_srli_epi16(H, 2), m30));
+        auto w = [&](__m128i q, int si) { return _mm512_mul_ps(_mm512_set1_ps(d * sc[si]), s8_to_ps(_mm_sub_epi8(q, c32))); };
+        sink.put(base + l, w(q1, s), A0);
+        sink.put(base + 32 + l, w(q2, s + 2), A1);
+        sink.put(base + 64 + l, w(q3, s + 4), A2);
+        sink.put(base + 96 + l, w(q4, s + 6), A3);
       }
     }
   }
@@ -201,13 +259,12 @@ template <class Sink>
 void walk_q4_1(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ4_1*>(src);
   const __m512i m4 = _mm512_set1_epi32(0xF);
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  blocks_in_pairs(n / kQK, [&](int64_t i, auto ka, auto kb) {
     const __m512 d = _mm512_set1_ps(h2f(b[i].d)), m = _mm512_set1_ps(h2f(b[i].m));
     const __m512i q = bytes16(b[i].qs);
-    const int k = static_cast<int>(i & 1) * 2;
-    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(q, m4)), d, m), k);
-    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d, m), k + 1);
-  }
+    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(q, m4)), d, m), ka);
+    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d, m), kb);
+  });
 }
 
 // ---- Q5_0 / Q5_1: bit e of qh is the fifth bit of element e; it becomes a lane mask that adds 16.
@@ -222,34 +279,32 @@ template <class Sink>
 void walk_q5_0(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ5_0*>(src);
   const __m512i m4 = _mm512_set1_epi32(0xF), c16 = _mm512_set1_epi32(16);
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  blocks_in_pairs(n / kQK, [&](int64_t i, auto ka, auto kb) {
     const __m512 d = _mm512_set1_ps(h2f(b[i].d));
     const uint32_t qh = load_u32(b[i].qh);
     const __m512i q = bytes16(b[i].qs);
     __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi32(q, 4);
     lo = _mm512_mask_add_epi32(lo, static_cast<__mmask16>(qh), lo, c16);
     hi = _mm512_mask_add_epi32(hi, static_cast<__mmask16>(qh >> 16), hi, c16);
-    const int k = static_cast<int>(i & 1) * 2;
-    sink.put(32 * i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, c16)), d), k);
-    sink.put(32 * i + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, c16)), d), k + 1);
-  }
+    sink.put(32 * i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, c16)), d), ka);
+    sink.put(32 * i + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, c16)), d), kb);
+  });
 }
 
 template <class Sink>
 void walk_q5_1(const void* src, int64_t n, Sink& sink) {
   const auto* b = static_cast<const BlockQ5_1*>(src);
   const __m512i m4 = _mm512_set1_epi32(0xF), c16 = _mm512_set1_epi32(16);
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  blocks_in_pairs(n / kQK, [&](int64_t i, auto ka, auto kb) {
     const __m512 d = _mm512_set1_ps(h2f(b[i].d)), m = _mm512_set1_ps(h2f(b[i].m));
     const uint32_t qh = load_u32(b[i].qh);
     const __m512i q = bytes16(b[i].qs);
     __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_srli_epi32(q, 4);
     lo = _mm512_mask_add_epi32(lo, static_cast<__mmask16>(qh), lo, c16);
     hi = _mm512_mask_add_epi32(hi, static_cast<__mmask16>(qh >> 16), hi, c16);
-    const int k = static_cast<int>(i & 1) * 2;
-    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m), k);
-    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m), k + 1);
-  }
+    sink.put(32 * i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m), ka);
+    sink.put(32 * i + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m), kb);
+  });
 }
 
 // ---- Q2_K: w = (d*sc) * q - dmin*m per 16 elements; the 16 bytes of a half feed four shift groups
@@ -263,13 +318,14 @@ void walk_q2_k(const void* src, int64_t n, Sink& sink) {
     for (int h = 0; h < 2; ++h)
       for (int half = 0; half < 2; ++half) {
         const __m512i Q = bytes16(b[i].qs + 32 * h + 16 * half);
-        for (int g = 0; g < 4; ++g) {
+        each_acc([&](auto K) {
+          constexpr int g = decltype(K)::k;
           const uint8_t sc = b[i].scales[8 * h + 2 * g + half];
           const __m512 dl = _mm512_set1_ps(d * static_cast<float>(sc & 0xF));
           const __m512 nml = _mm512_set1_ps(-(dmin * static_cast<float>(sc >> 4)));
           const __m512i q = _mm512_and_si512(_mm512_srli_epi32(Q, 2 * g), m3);
-          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), dl, nml), g);
-        }
+          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), dl, nml), K);
+        });
       }
   }
 }
@@ -288,13 +344,14 @@ void walk_q3_k(const void* src, int64_t n, Sink& sink) {
       const __m512i HM = bytes16(b[i].hmask + 16 * half);
       for (int h = 0; h < 2; ++h) {
         const __m512i Q = bytes16(b[i].qs + 32 * h + 16 * half);
-        for (int g = 0; g < 4; ++g) {
+        each_acc([&](auto K) {
+          constexpr int g = decltype(K)::k;
           const __m512 dl = _mm512_set1_ps(dls[8 * h + 2 * g + half]);
           const __m512i q2 = _mm512_and_si512(_mm512_srli_epi32(Q, 2 * g), m3);
           const __m512i hb = _mm512_and_si512(_mm512_srli_epi32(HM, 4 * h + g), one);
           const __m512i code = _mm512_sub_epi32(_mm512_or_si512(q2, _mm512_slli_epi32(hb, 2)), c4);
-          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_mul_ps(dl, _mm512_cvtepi32_ps(code)), g);
-        }
+          sink.put(256 * i + 128 * h + 32 * g + 16 * half, _mm512_mul_ps(dl, _mm512_cvtepi32_ps(code)), K);
+        });
       }
     }
   }
@@ -315,16 +372,17 @@ void walk_q5_k(const void* src, int64_t n, Sink& sink) {
       k4_scale_min(2 * c + 1, b[i].scales, &sc, &m);
       const __m512 d2 = _mm512_set1_ps(d * sc), nm2 = _mm512_set1_ps(-(dmin * m));
       const int64_t base = 256 * i + 64 * c;
-      for (int l = 0; l < 32; l += 16) {
+      auto half = [&](int l, auto ka, auto kb) {
         const __m512i q = bytes16(b[i].qs + 32 * c + l), H = bytes16(b[i].qh + l);
         const __m512i lo = _mm512_or_si512(_mm512_and_si512(q, m4),
                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2 * c), one), 4));
         const __m512i hi = _mm512_or_si512(
             _mm512_srli_epi32(q, 4), _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(H, 2 * c + 1), one), 4));
-        const int k = l / 8;
-        sink.put(base + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d1, nm1), k);
-        sink.put(base + 32 + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d2, nm2), k + 1);
-      }
+        sink.put(base + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d1, nm1), ka);
+        sink.put(base + 32 + l, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d2, nm2), kb);
+      };
+      half(0, A0, A1);
+      half(16, A2, A3);
     }
   }
 }
