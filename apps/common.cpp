@@ -70,6 +70,17 @@ Expected<std::string> resolve_model(const std::string& given) {
                       "was not found)");
 }
 
+const std::map<std::string, WeightType>& weight_types() {
+  static const std::map<std::string, WeightType> k = {
+      {"F32", {DType::F32, 0}},    {"F16", {DType::F16, 1}},    {"BF16", {DType::BF16, 32}},
+      {"Q4_0", {DType::Q4_0, 2}},  {"Q4_1", {DType::Q4_1, 3}},  {"Q8_0", {DType::Q8_0, 7}},
+      {"Q5_0", {DType::Q5_0, 8}},  {"Q5_1", {DType::Q5_1, 9}},  {"Q2_K", {DType::Q2_K, 10}},
+      {"Q3_K", {DType::Q3_K, 12}}, {"Q4_K", {DType::Q4_K, 15}}, {"Q5_K", {DType::Q5_K, 17}},
+      {"Q6_K", {DType::Q6_K, 18}},
+  };
+  return k;
+}
+
 int thread_count(int n) {
   if (n > 0) return n;
   const unsigned h = std::thread::hardware_concurrency();

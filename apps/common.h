@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "tokenscope/dtype.h"
 #include "tokenscope/expected.h"
 
 namespace ts::cli {
@@ -25,6 +27,13 @@ double round6(double x);
 // The model to use: `given` if not empty, else the bundled demo model (TOKENSCOPE_DEMO_MODEL, then
 // models/tokenscope-demo.gguf beside the build directory or the source tree), announced in one line on stderr.
 Expected<std::string> resolve_model(const std::string& given);
+// The weight types `make-model` and `convert` write, by name, with the general.file_type value llama.cpp gives a
+// file whose matrices are all of that type (llama_ftype in llama.cpp's include/llama.h; K-quants: the _M variant).
+struct WeightType {
+  DType type;
+  uint32_t file_type;
+};
+const std::map<std::string, WeightType>& weight_types();
 // Threads to use: n > 0 as given, else all hardware threads.
 int thread_count(int n);
 

@@ -43,21 +43,6 @@ namespace {
 
 using nlohmann::json;
 
-struct TypeInfo {
-  DType type;
-  uint32_t file_type;  // llama_ftype in llama.cpp's include/llama.h
-};
-
-const std::map<std::string, TypeInfo>& convert_types() {
-  static const std::map<std::string, TypeInfo> k = {
-      {"F32", {DType::F32, 0}},   {"F16", {DType::F16, 1}},   {"BF16", {DType::BF16, 32}},
-      {"Q4_0", {DType::Q4_0, 2}}, {"Q4_1", {DType::Q4_1, 3}}, {"Q8_0", {DType::Q8_0, 7}},
-      {"Q5_0", {DType::Q5_0, 8}}, {"Q5_1", {DType::Q5_1, 9}}, {"Q2_K", {DType::Q2_K, 10}},
-      {"Q3_K", {DType::Q3_K, 12}}, {"Q4_K", {DType::Q4_K, 15}}, {"Q5_K", {DType::Q5_K, 17}},
-      {"Q6_K", {DType::Q6_K, 18}},
-  };
-  return k;
-}
 
 struct Opts {
   std::string dir, out, type = "Q8_0";
@@ -218,8 +203,8 @@ Expected<std::vector<float>> read_weights(const std::string& path) {
 
 int run_convert(const Opts& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  const auto type_it = convert_types().find(o.type);
-  if (type_it == convert_types().end()) return report(Error::input("convert: unknown --type '" + o.type + "'"));
+  const auto type_it = weight_types().find(o.type);
+  if (type_it == weight_types().end()) return report(Error::input("convert: unknown --type '" + o.type + "'"));
   const DType want = type_it->second.type;
   {  // refuse a type the quantizer cannot produce before any work
     std::vector<float> probe(static_cast<size_t>(traits(want).block_elems), 0.0f);
@@ -320,7 +305,7 @@ void register_convert(CLI::App& app, Run& run) {
   auto* cmd = app.add_subcommand("convert", "Write a GGUF from a model dump of training/train.py");
   auto o = std::make_shared<Opts>();
   std::vector<std::string> type_names;
-  for (const auto& [k, v] : convert_types()) type_names.push_back(k);
+  for (const auto& [k, v] : weight_types()) type_names.push_back(k);
   cmd->add_option("dump", o->dir, "Dump directory (config.json, tokenizer.json, tensors.json, weights.bin)")
       ->required();
   cmd->add_option("-o,--output", o->out, "GGUF file to write")->required();

@@ -52,23 +52,6 @@ const std::map<std::string, Shape>& shapes() {
   return k;
 }
 
-struct TypeInfo {
-  DType type;
-  uint32_t file_type;  // llama_ftype in llama.cpp's include/llama.h
-};
-
-const std::map<std::string, TypeInfo>& types() {
-  static const std::map<std::string, TypeInfo> k = {
-      {"F32", {DType::F32, 0}},   {"F16", {DType::F16, 1}},   {"BF16", {DType::BF16, 32}},
-      {"Q4_0", {DType::Q4_0, 2}}, {"Q4_1", {DType::Q4_1, 3}}, {"Q8_0", {DType::Q8_0, 7}},
-      {"Q5_0", {DType::Q5_0, 8}}, {"Q5_1", {DType::Q5_1, 9}}, {"Q2_K", {DType::Q2_K, 10}},
-      {"Q3_K", {DType::Q3_K, 12}},  // Q3_K_M
-      {"Q4_K", {DType::Q4_K, 15}},  // Q4_K_M: what llama-quantize --pure Q4_K_M writes
-      {"Q5_K", {DType::Q5_K, 17}},  // Q5_K_M
-      {"Q6_K", {DType::Q6_K, 18}},
-  };
-  return k;
-}
 
 struct Opts {
   std::string out, shape = "tiny", type = "F16";
@@ -181,8 +164,8 @@ double gib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.
 
 int run_make_model(const Opts& o) {
   const auto shape_it = shapes().find(o.shape == "custom" ? "tiny" : o.shape);
-  const auto type_it = types().find(o.type);
-  if (shape_it == shapes().end() || type_it == types().end())
+  const auto type_it = weight_types().find(o.type);
+  if (shape_it == shapes().end() || type_it == weight_types().end())
     return report(Error::input("make-model: unknown --shape '" + o.shape + "' or --type '" + o.type + "'"));
   Shape s = shape_it->second;
   for (auto [dst, v] : {std::pair{&s.embd, o.over.embd}, {&s.layers, o.over.layers}, {&s.heads, o.over.heads},
@@ -295,7 +278,7 @@ void register_make_model(CLI::App& app, Run& run) {
   auto o = std::make_shared<Opts>();
   std::vector<std::string> shape_names = {"custom"}, type_names;
   for (const auto& [k, v] : shapes()) shape_names.push_back(k);
-  for (const auto& [k, v] : types()) type_names.push_back(k);
+  for (const auto& [k, v] : weight_types()) type_names.push_back(k);
   cmd->add_option("-o,--output", o->out, "GGUF file to write")->required();
   cmd->add_option("--shape", o->shape, "tiny (d 256, 2 layers), 1.1b (TinyLlama), or custom (tiny + the options below)")
       ->check(CLI::IsMember(shape_names));
