@@ -31,6 +31,7 @@ struct Opts {
   int top = 5, threads = 0;
   int64_t ctx = 0, batch = 256;
   bool parse_special = false;
+  bool has_prompt = false;  // -p given (possibly as the empty text)
   bool view = false;             // --view: the coloured terminal view (score_view.cpp)
   std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
 };
@@ -173,7 +174,7 @@ Expected<Doc> parse_jsonl_line(const Engine& e, const std::string& line, const s
 }
 
 int run_score(const Opts& o) {
-  const int sources = !o.file.empty() + !o.jsonl.empty() + !o.prompt.empty();
+  const int sources = !o.file.empty() + !o.jsonl.empty() + o.has_prompt;
   if (sources != 1) return report(Error::input("score: give exactly one of -f FILE, --jsonl FILE, -p TEXT"));
   if (o.view && !o.jsonl.empty()) return report(Error::input("score: --view takes -f FILE or -p TEXT, not --jsonl"));
   auto eng = Engine::load(o.model);
@@ -244,7 +245,7 @@ void register_score(CLI::App& app, Run& run) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("-m,--model", o->model, "GGUF model file (default: the bundled demo model)");
   cmd->add_option("-f,--file", o->file, "Text file to score ('-' for stdin)");
-  cmd->add_option("-p,--prompt", o->prompt, "Text to score");
+  auto* prompt = cmd->add_option("-p,--prompt", o->prompt, "Text to score");
   cmd->add_option("--jsonl", o->jsonl,
                   "JSONL file, one {\"text\": ...} or {\"ids\": [...]} per line (ids scored as given, no BOS added); "
                   "other fields are copied into the summary");
@@ -263,7 +264,8 @@ void register_score(CLI::App& app, Run& run) {
   cmd->add_option("--color", o->color, "With --view: auto (colour when stdout is a terminal and NO_COLOR is unset), "
                   "always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  cmd->callback([&run, o] {
+  cmd->callback([&run, o, prompt] {
+    o->has_prompt = prompt->count() > 0;
     run = [o] {
       auto mp = resolve_model(o->model);
       if (!mp) return report(mp.error());

@@ -66,6 +66,17 @@ TEST(Cli, WithoutModelEveryCommandUsesTheDemoModelAndSaysSo) {
   }
 }
 
+TEST(Cli, EmptyPromptScoresNothingAndStillSummarises) {
+  TS_REQUIRE_FIXTURE(model, "models/tiny-llama-spm-Q8_0.gguf");
+  CliResult r = run_cli({"score", "-m", model, "-p", ""});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["summary"]["tokens"], 0);
+  CliResult none = run_cli({"score", "-m", model});
+  EXPECT_EQ(none.exit_code, 2);
+}
+
 TEST(Cli, UnknownOptionIsExitTwo) {
   CliResult r = run_cli({"score", "--no-such-option"});
   EXPECT_EQ(r.exit_code, 2);
