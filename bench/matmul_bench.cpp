@@ -72,4 +72,3 @@ BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond
 }  // namespace
 
 // The bench target has no main of its own yet; when a second bench file arrives, move this to bench/main.cpp.
-BENCHMARK_MAIN();
