@@ -18,7 +18,7 @@ Status score_sequence(const Model& model, const std::vector<int32_t>& ids, const
   const int64_t stride = std::max<int64_t>(1, C / 2);
   const int64_t batch = std::max<int64_t>(1, opt.batch);
   const int64_t V = model.config().n_vocab;
-  KVCache cache(model.config(), C);
+  KVCache cache(model.config(), std::min(C, n));  // a window never holds more than the sequence
   std::vector<float> logits;
   std::vector<ScoredToken> out;
 
