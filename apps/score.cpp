@@ -188,8 +188,20 @@ int run_score(const Opts& o) {
   Printer out(e, o);
   const bool progress = isatty(STDERR_FILENO);
 
+  // On a terminal, a long document reports its progress on stderr about once a second.
   auto score_doc = [&](int64_t doc_index, const Doc& d) -> int {
-    auto s = score_sequence(*e.model, d.ids, so, pool, [&](const ScoredToken& t) { out.token(doc_index, d, t); });
+    auto last = std::chrono::steady_clock::now();
+    bool reported = false;
+    auto s = score_sequence(*e.model, d.ids, so, pool, [&](const ScoredToken& t) {
+      out.token(doc_index, d, t);
+      if (!progress || (t.pos & 63) != 0) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(1)) return;
+      last = now;
+      reported = true;
+      std::fprintf(stderr, "\rdoc %lld: %lld / %zu tokens", (long long)doc_index, (long long)t.pos, d.ids.size());
+    });
+    if (reported) std::fprintf(stderr, "\n");
     if (!s) return report(s.error());
     out.summary(doc_index, d);
     return 0;
