@@ -164,6 +164,10 @@ float fit_scale_symmetric(int n, int nmax, const float* x, int8_t* L);
 // bytes as k4_scale_min reads them; *d = fp16(max_scale / 63), *dmin = fp16(max_min / 63).
 void pack_k4_scales(const float* scales, const float* mins, float max_scale, float max_min, uint8_t* out,
                     uint16_t* d, uint16_t* dmin);
+// Q4_K / Q5_K, one super-block of 256: fits each sub-block of 32 with fit_scale_min (weights rms + |x|, codes
+// 0..nmax), packs the scales (pack_k4_scales), then recomputes the codes L[256] against the scales as stored.
+void quantize_k4_codes(const float* x, int nmax, float rmin, float rdelta, int nstep, uint8_t* scales12, uint16_t* d,
+                       uint16_t* dmin, uint8_t* L);
 // Q3_K's fit: codes -nmax..nmax-1 from the largest-magnitude element, then up to five passes that move single codes
 // to where they raise the x^2-weighted fit (sum w x l)^2 / sum w l^2 (the search of ggml's make_q3_quants with
 // rmse). L receives the biased codes L[i] + nmax. Returns the least-squares scale.

@@ -176,4 +176,32 @@ void pack_k4_scales(const float* scales, const float* mins, float max_scale, flo
   *dmin = float_to_half(max_min / 63.0f);
 }
 
+void quantize_k4_codes(const float* x, int nmax, float rmin, float rdelta, int nstep, uint8_t* scales12, uint16_t* d,
+                       uint16_t* dmin, uint8_t* L) {
+  float scales[8], mins[8];
+  float max_scale = 0.0f, max_min = 0.0f;
+  for (int j = 0; j < 8; ++j) {
+    const float* xj = x + 32 * j;
+    float sum_x2 = 0.0f;
+    for (int l = 0; l < 32; ++l) sum_x2 += xj[l] * xj[l];
+    const float rms = std::sqrt(sum_x2 / 32.0f);
+    float w[32];
+    for (int l = 0; l < 32; ++l) w[l] = rms + std::fabs(xj[l]);
+    scales[j] = fit_scale_min(32, nmax, xj, w, L + 32 * j, &mins[j], rmin, rdelta, nstep, false);
+    max_scale = std::max(max_scale, scales[j]);
+    max_min = std::max(max_min, mins[j]);
+  }
+  pack_k4_scales(scales, mins, max_scale, max_min, scales12, d, dmin);
+  const float df = half_to_float(*d), dminf = half_to_float(*dmin);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k4_scale_min(j, scales12, &sc, &m);
+    const float ds = df * sc;
+    if (ds == 0.0f) continue;
+    const float dm = dminf * m;
+    for (int l = 0; l < 32; ++l)
+      L[32 * j + l] = static_cast<uint8_t>(std::clamp(round_even((x[32 * j + l] + dm) / ds), 0, nmax));
+  }
+}
+
 }  // namespace ts::quant

@@ -40,30 +40,7 @@ void quantize_q4_k_ref(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ4_K*>(dst);
   for (int64_t i = 0; i < n / kQKK; ++i, src += kQKK) {
     uint8_t L[kQKK];
-    float scales[8], mins[8];
-    float max_scale = 0.0f, max_min = 0.0f;
-    for (int j = 0; j < 8; ++j) {
-      const float* x = src + 32 * j;
-      float sum_x2 = 0.0f;
-      for (int l = 0; l < 32; ++l) sum_x2 += x[l] * x[l];
-      const float rms = std::sqrt(sum_x2 / 32.0f);
-      float w[32];
-      for (int l = 0; l < 32; ++l) w[l] = rms + std::fabs(x[l]);
-      scales[j] = fit_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, false);
-      max_scale = std::max(max_scale, scales[j]);
-      max_min = std::max(max_min, mins[j]);
-    }
-    pack_k4_scales(scales, mins, max_scale, max_min, b[i].scales, &b[i].d, &b[i].dmin);
-    const float d = half_to_float(b[i].d), dmin = half_to_float(b[i].dmin);
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      k4_scale_min(j, b[i].scales, &sc, &m);
-      const float ds = d * sc;
-      if (ds == 0.0f) continue;
-      const float dm = dmin * m;
-      for (int l = 0; l < 32; ++l)
-        L[32 * j + l] = static_cast<uint8_t>(std::clamp(round_even((src[32 * j + l] + dm) / ds), 0, 15));
-    }
+    quantize_k4_codes(src, 15, -1.0f, 0.1f, 20, b[i].scales, &b[i].d, &b[i].dmin, L);
     for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l)
         b[i].qs[32 * c + l] = static_cast<uint8_t>(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
