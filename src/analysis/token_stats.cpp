@@ -13,7 +13,9 @@ TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int
   r.id = target;
   const bool has_target = target >= 0 && target < n_vocab;
   const float zt = has_target ? logits[target] : std::numeric_limits<float>::infinity();
-  const size_t k = static_cast<size_t>(std::max<int64_t>(0, std::min<int64_t>(top_k, n_vocab)));
+  const size_t k_out = static_cast<size_t>(std::max<int64_t>(0, std::min<int64_t>(top_k, n_vocab)));
+  // the heap always holds at least the top two, for max_prob and margin; indices_above keeps this cheap
+  const size_t k = std::max<size_t>(k_out, static_cast<size_t>(std::min<int64_t>(2, n_vocab)));
 
   // min-heap on (logit, -id): the root is the weakest of the current top-k
   std::vector<std::pair<float, int32_t>> heap;
@@ -51,6 +53,8 @@ TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int
   }
   r.log_z = acc.m + std::log(acc.S);
   r.entropy = std::log(acc.S) - acc.T / acc.S;
+  const double mean_d = acc.T / acc.S;  // E_p[z − m]
+  r.varentropy = std::max(0.0, acc.U / acc.S - mean_d * mean_d);
   if (has_target) {
     r.logprob = static_cast<double>(zt) - r.log_z;
     r.rank = 1 + acc.greater;
@@ -58,6 +62,11 @@ TokenStats token_stats(const float* logits, int64_t n_vocab, int32_t target, int
   std::sort(heap.begin(), heap.end(), [](const auto& a, const auto& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   });
+  const double p1 = heap.empty() ? 0.0 : std::exp(static_cast<double>(heap[0].first) - r.log_z);
+  const double p2 = heap.size() < 2 ? 0.0 : std::exp(static_cast<double>(heap[1].first) - r.log_z);
+  r.max_prob = p1;
+  r.margin = p1 - p2;
+  heap.resize(std::min(heap.size(), k_out));
   r.top.reserve(heap.size());
   for (const auto& [z, id] : heap) r.top.push_back({id, static_cast<double>(z) - r.log_z});
   return r;

@@ -37,17 +37,12 @@ void accumulate_logits_ref(LogitAccumulator& acc, const float* z, int64_t n, flo
     acc.greater += zf > z_target;
     if (zf == -INFINITY) continue;  // p = 0
     const double v = zf;
-    if (v > acc.m) {
-      if (acc.S > 0) {
-        const double a = std::exp(acc.m - v);
-        acc.T = a * (acc.T + (acc.m - v) * acc.S);
-        acc.S *= a;
-      }
-      acc.m = v;
-    }
-    const double e = std::exp(v - acc.m);
+    if (v > acc.m) vec_detail::raise_max(acc, v);
+    const double d = v - acc.m;
+    const double e = std::exp(d);
     acc.S += e;
-    acc.T += e * (v - acc.m);
+    acc.T += e * d;
+    acc.U += e * d * d;
   }
 }
 
@@ -60,7 +55,11 @@ void accumulate_logits(LogitAccumulator& acc, const float* z, int64_t n, float z
 }
 
 int64_t indices_above(const float* z, int64_t n, float threshold, int32_t* idx) {
-  if (active_isa() == Isa::kAvx512) return vec_detail::indices_above_avx512(z, n, threshold, idx);
+  switch (active_isa()) {
+    case Isa::kAvx512: return vec_detail::indices_above_avx512(z, n, threshold, idx);
+    case Isa::kAvx2: return vec_detail::indices_above_avx2(z, n, threshold, idx);
+    default: break;
+  }
   int64_t c = 0;
   for (int64_t i = 0; i < n; ++i)
     if (z[i] > threshold) idx[c++] = static_cast<int32_t>(i);

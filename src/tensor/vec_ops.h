@@ -17,11 +17,14 @@ double exp_shift_sum_ref(float* x, int64_t n, float shift);
 float max_of(const float* x, int64_t n);  // −inf for n == 0
 
 // Online statistics of a distribution given by logits z (see analysis/token_stats.h for the formulas):
-//   m = running max, S = Σ e^{z−m}, T = Σ e^{z−m}(z−m), greater = #{z > z_target}.
+//   m = running max, S = Σ e^{z−m}, T = Σ e^{z−m}(z−m), U = Σ e^{z−m}(z−m)², greater = #{z > z_target}.
+// When the maximum rises from m to m' (δ = m − m' < 0, a = e^δ), each term's weight scales by a and its (z−m) gains
+// δ, so S ← a·S, T ← a·(T + δS), U ← a·(U + 2δT + δ²S) (T, S the old values).
 struct LogitAccumulator {
   double m = -__builtin_inf();
   double S = 0;
   double T = 0;
+  double U = 0;
   int64_t greater = 0;
 };
 void accumulate_logits(LogitAccumulator& acc, const float* z, int64_t n, float z_target);

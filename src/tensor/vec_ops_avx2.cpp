@@ -85,33 +85,47 @@ void accumulate_logits_avx2(LogitAccumulator& acc, const float* z, int64_t n, fl
     }
     const double bmax = bm;
     if (bmax == -INFINITY) continue;
-    if (bmax > acc.m) {
-      if (acc.S > 0) {
-        const double a = std::exp(acc.m - bmax);
-        acc.T = a * (acc.T + (acc.m - bmax) * acc.S);
-        acc.S *= a;
-      }
-      acc.m = bmax;
-    }
+    if (bmax > acc.m) raise_max(acc, bmax);
     const __m256 m = _mm256_set1_ps(static_cast<float>(acc.m));
     const __m256 lo = _mm256_set1_ps(-87.3f);
-    __m256 S = _mm256_setzero_ps(), T = _mm256_setzero_ps();
+    __m256 S = _mm256_setzero_ps(), T = _mm256_setzero_ps(), U = _mm256_setzero_ps();
     for (int64_t i = 0; i < vec_len; i += 8) {
       const __m256 d = _mm256_max_ps(_mm256_sub_ps(_mm256_loadu_ps(zb + i), m), lo);
       const __m256 e = exp256(d);
       S = _mm256_add_ps(S, e);
       T = _mm256_fmadd_ps(e, d, T);
+      const __m256 ed = _mm256_mul_ps(e, d);
+      U = _mm256_fmadd_ps(ed, d, U);
     }
     acc.S += hsum_pd(S);
     acc.T += hsum_pd(T);
+    acc.U += hsum_pd(U);
     for (int64_t i = vec_len; i < len; ++i) {
       if (zb[i] == -INFINITY) continue;
       const double d = static_cast<double>(zb[i]) - acc.m;
       const double e = std::exp(d);
       acc.S += e;
       acc.T += e * d;
+      acc.U += e * d * d;
     }
   }
+}
+
+// Compare 8 at a time; a lane mask with bits set is rare once the threshold is a top-k minimum, so the bit loop
+// seldom runs.
+int64_t indices_above_avx2(const float* z, int64_t n, float threshold, int32_t* idx) {
+  const __m256 t = _mm256_set1_ps(threshold);
+  int64_t c = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    unsigned mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(z + i), t, _CMP_GT_OQ)));
+    while (mask) {
+      idx[c++] = static_cast<int32_t>(i + __builtin_ctz(mask));
+      mask &= mask - 1;
+    }
+  }
+  for (; i < n; ++i)
+    if (z[i] > threshold) idx[c++] = static_cast<int32_t>(i);
+  return c;
 }
 
 }  // namespace ts::vec_detail

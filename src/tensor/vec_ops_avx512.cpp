@@ -58,7 +58,8 @@ double exp_shift_sum_avx512(float* x, int64_t n, float shift) {
 }
 
 // Blocks of up to 1024 logits (in L1): the block's maximum first, the accumulators rescaled once if it rises, then
-// e^{z−m} and e^{z−m}(z−m) summed in fp32 lanes (at most 64 terms per lane) and added to the double totals.
+// e^{z−m}, e^{z−m}(z−m) and e^{z−m}(z−m)² summed in fp32 lanes (at most 64 terms per lane) and added to the double
+// totals.
 void accumulate_logits_avx512(LogitAccumulator& acc, const float* z, int64_t n, float z_target) {
   constexpr int64_t kBlock = 1024;
   const __m512 zt = _mm512_set1_ps(z_target);
@@ -80,31 +81,29 @@ void accumulate_logits_avx512(LogitAccumulator& acc, const float* z, int64_t n, 
     }
     const double bmax = _mm512_reduce_max_ps(vmax);
     if (bmax == -INFINITY) continue;  // every p in the block is 0
-    if (bmax > acc.m) {
-      if (acc.S > 0) {
-        const double a = std::exp(acc.m - bmax);
-        acc.T = a * (acc.T + (acc.m - bmax) * acc.S);
-        acc.S *= a;
-      }
-      acc.m = bmax;
-    }
+    if (bmax > acc.m) raise_max(acc, bmax);
     const __m512 m = _mm512_set1_ps(static_cast<float>(acc.m));
     const __m512 lo = _mm512_set1_ps(-104.0f);
-    __m512 S = _mm512_setzero_ps(), T = _mm512_setzero_ps();
+    __m512 S = _mm512_setzero_ps(), T = _mm512_setzero_ps(), U = _mm512_setzero_ps();
     for (i = 0; i + 16 <= len; i += 16) {
       const __m512 d = _mm512_max_ps(_mm512_sub_ps(_mm512_loadu_ps(zb + i), m), lo);
       const __m512 e = exp512(d);
       S = _mm512_add_ps(S, e);
       T = _mm512_fmadd_ps(e, d, T);
+      const __m512 ed = _mm512_mul_ps(e, d);
+      U = _mm512_fmadd_ps(ed, d, U);
     }
     if (tail) {
       const __m512 d = _mm512_max_ps(_mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, zb + i), m), lo);
       const __m512 e = _mm512_maskz_mov_ps(tail, exp512(d));
       S = _mm512_add_ps(S, e);
       T = _mm512_fmadd_ps(e, d, T);
+      const __m512 ed = _mm512_mul_ps(e, d);
+      U = _mm512_fmadd_ps(ed, d, U);
     }
     acc.S += hsum_pd(S);
     acc.T += hsum_pd(T);
+    acc.U += hsum_pd(U);
   }
 }
 
