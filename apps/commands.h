@@ -21,6 +21,8 @@ void register_score(CLI::App& app, Run& run);
 void register_make_model(CLI::App& app, Run& run);
 void register_bench(CLI::App& app, Run& run);
 void register_convert(CLI::App&, Run&);
+void register_generate(CLI::App& app, Run& run);
+void register_quantize(CLI::App& app, Run& run);
 
 // Prints "tokenscope: <message>" and returns the exit code for the error's kind.
 int report(const Error& e);

@@ -17,13 +17,19 @@ int main(int argc, char** argv) {
   CLI::App app{"tokenscope: run GGUF language models and read their next-token distributions"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tokenscope 0.1.0");
+  // Errors in one line, as for every other bad input.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("tokenscope: ") + e.what() + " (see --help)\n";
+  });
   ts::cli::Run run;
   ts::cli::register_info(app, run);
   ts::cli::register_tokenize(app, run);
   ts::cli::register_score(app, run);
+  ts::cli::register_generate(app, run);
   ts::cli::register_make_model(app, run);
   ts::cli::register_bench(app, run);
   ts::cli::register_convert(app, run);
+  ts::cli::register_quantize(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

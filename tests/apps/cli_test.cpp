@@ -27,7 +27,7 @@ int count_lines(const std::string& s) {
 }
 
 TEST(Cli, HelpForEveryCommand) {
-  for (const char* cmd : {"info", "tokenize", "score"}) {
+  for (const char* cmd : {"info", "tokenize", "score", "generate"}) {
     CliResult r = run_cli({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("--model"), std::string::npos) << cmd;
