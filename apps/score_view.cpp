@@ -55,7 +55,7 @@ void print_view(const Engine& e, const std::string& text, const std::vector<uint
 
   if (color) {
     out += "\n" + legend();
-    out += "   (green: the model expected it; red: it did not)\n";
+    out += "   (unpainted: the model expected it; red: it did not)\n";
   }
 
   double nll = 0;

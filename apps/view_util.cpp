@@ -13,7 +13,7 @@ int bin_color(double bits) {
 }
 
 std::string paint(const std::string& s, int bg, bool color) {
-  if (!color || s.empty()) return s;
+  if (!color || s.empty() || bg < 0) return s;
   return "\x1b[30;48;5;" + std::to_string(bg) + "m" + s + "\x1b[0m";
 }
 

@@ -7,14 +7,16 @@
 
 namespace ts::cli {
 
-// Surprisal bins (upper bounds in bits) and their background colours in the xterm 256-colour cube, from green
-// (expected) through yellow to red (surprising). Black text on all of them reads on dark and light terminals.
+// Surprisal bins (upper bounds in bits) and their background colours in the xterm 256-colour cube: tokens the model
+// expected (under 1 bit: function words, the rest of a word) stay unpainted, then pale yellow through orange to red
+// (rare words, surprises), so the eye goes to what surprised the model. Black text on every painted background reads
+// on dark and light terminals. bg < 0: not painted.
 struct Bin {
   double below;
   int bg;
   const char* label;
 };
-inline constexpr Bin kBins[] = {{1, 120, "<1"},   {2, 157, "1-2"},  {4, 229, "2-4"},           {6, 222, "4-6"},
+inline constexpr Bin kBins[] = {{1, -1, "<1"},    {2, 230, "1-2"},  {4, 229, "2-4"},           {6, 222, "4-6"},
                                 {8, 216, "6-8"}, {11, 210, "8-11"}, {1e300, 196, "11+ bits"}};
 
 int bin_color(double bits);
