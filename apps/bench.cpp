@@ -35,6 +35,7 @@ struct Opts {
   int64_t prompt = 512, gen = 128, batch = 256;
   int threads = 0, reps = 5;
   uint64_t seed = 1;
+  bool fast = false;  // --fast: int8 activations (Precision::kFast)
 };
 
 struct Series {
@@ -131,6 +132,7 @@ int run_bench(const Opts& o) {
   if (o.prompt == 0 && o.gen == 0) return report(Error::input("bench: -p 0 and -n 0 leave nothing to measure"));
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
+  if (o.fast) (*eng)->model->set_precision(Precision::kFast);
   const Model& m = *(*eng)->model;
   const ModelConfig& c = m.config();
   ThreadPool pool(thread_count(o.threads));
@@ -180,7 +182,8 @@ int run_bench(const Opts& o) {
     nlohmann::json j = {{"model", o.model}, {"arch", c.arch}, {"types", types},
                         {"size_mib", round6(static_cast<double>(weight_bytes) / (1024.0 * 1024.0))},
                         {"params", n_params}, {"threads", threads}, {"prompt_tokens", o.prompt},
-                        {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps}};
+                        {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps},
+                        {"precision", o.fast ? "fast" : "exact"}};
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
@@ -188,9 +191,9 @@ int run_bench(const Opts& o) {
     std::puts(dump_json(j).c_str());
     return 0;
   }
-  std::printf("model   %s: %s %s, %.1f MiB, %.2f M params; %d threads, batch %lld, %d repetitions\n",
+  std::printf("model   %s: %s %s, %.1f MiB, %.2f M params; %d threads, batch %lld, %d repetitions%s\n",
               o.model.c_str(), c.arch.c_str(), types.c_str(), static_cast<double>(weight_bytes) / (1024.0 * 1024.0),
-              static_cast<double>(n_params) / 1e6, threads, (long long)o.batch, o.reps);
+              static_cast<double>(n_params) / 1e6, threads, (long long)o.batch, o.reps, o.fast ? ", --fast" : "");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "test", "median", "min", "max");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "------------", "-----------:", "-----------:", "-----------:");
   auto row = [](const std::string& name, const Series& s, const char* unit) {
@@ -221,6 +224,7 @@ void register_bench(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_option("--seed", o->seed, "Seed of the random token ids");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  cmd->add_flag("--fast", o->fast, "Int8 activations in the matrix products, as llama.cpp (see score --fast)");
   cmd->callback([&run, o] {
     run = [o] {
       auto mp = resolve_model(o->model);

@@ -23,6 +23,14 @@ void register_bench(CLI::App& app, Run& run);
 void register_convert(CLI::App&, Run&);
 void register_generate(CLI::App& app, Run& run);
 void register_quantize(CLI::App& app, Run& run);
+void register_analyze(CLI::App& app, Run& run);
+void register_compare(CLI::App& app, Run& run);
+void register_detect(CLI::App& app, Run& run);
+void register_mia(CLI::App& app, Run& run);
+void register_freq(CLI::App& app, Run& run);
+void register_eval(CLI::App& app, Run& run);
+void register_serve(CLI::App& app, Run& run);
+void register_chat_template(CLI::App& app, Run& run);
 
 // Prints "tokenscope: <message>" and returns the exit code for the error's kind.
 int report(const Error& e);

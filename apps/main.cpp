@@ -30,6 +30,14 @@ int main(int argc, char** argv) {
   ts::cli::register_bench(app, run);
   ts::cli::register_convert(app, run);
   ts::cli::register_quantize(app, run);
+  ts::cli::register_analyze(app, run);
+  ts::cli::register_compare(app, run);
+  ts::cli::register_detect(app, run);
+  ts::cli::register_mia(app, run);
+  ts::cli::register_freq(app, run);
+  ts::cli::register_eval(app, run);
+  ts::cli::register_serve(app, run);
+  ts::cli::register_chat_template(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

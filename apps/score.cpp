@@ -34,6 +34,7 @@ struct Opts {
   bool has_prompt = false;  // -p given (possibly as the empty text)
   bool view = false;             // --view: the coloured terminal view (score_view.cpp)
   std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
+  bool fast = false;             // --fast: int8 activations (Precision::kFast)
 };
 
 struct Doc {
@@ -179,6 +180,7 @@ int run_score(const Opts& o) {
   if (o.view && !o.jsonl.empty()) return report(Error::input("score: --view takes -f FILE or -p TEXT, not --jsonl"));
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
+  if (o.fast) (*eng)->model->set_precision(Precision::kFast);
   const Engine& e = **eng;
   ThreadPool pool(thread_count(o.threads));
   ScoreOptions so;
@@ -270,6 +272,9 @@ void register_score(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_flag("--parse-special", o->parse_special, "Turn special-token text such as <s> into special tokens");
+  cmd->add_flag("--fast", o->fast,
+                "Quantize activations to int8 in the matrix products, as llama.cpp does (AVX-512 VNNI; about as "
+                "exact as llama.cpp instead of fp32-exact)");
   cmd->add_flag("--view", o->view,
                 "Show the text coloured by surprisal, a legend and a summary (perplexity, bits per byte, the most "
                 "surprising tokens) instead of JSON");

@@ -2,7 +2,8 @@
 // at which weight bytes are streamed (GB/s), which is what bounds generation.
 //
 //   tokenscope_bench --benchmark_filter=Matmul
-// Arguments of each case: m, k, n, weight type (ggml id), threads. Compare with the machine's measured fp32 FMA peak
+// Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
+// (int8 activations, AVX-512 VNNI). Compare with the machine's measured fp32 FMA peak
 // (docs/performance.md) and always measure a baseline in the same run: the cores may be shared.
 #include <benchmark/benchmark.h>
 
@@ -36,7 +37,10 @@ const std::vector<uint8_t>& weights(DType t, int64_t n, int64_t k) {
   return w;
 }
 
-void BM_Matmul(benchmark::State& state) {
+// Precision of the product: the default exact fp32 path, or --fast's int8 activations (falls back to exact where the
+// CPU has no AVX-512 VNNI; the label says which ran).
+template <ts::Precision P>
+void run_matmul(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   const auto t = static_cast<DType>(state.range(3));
   const int threads = static_cast<int>(state.range(4));
@@ -48,11 +52,12 @@ void BM_Matmul(benchmark::State& state) {
   for (auto& v : x) v = nd(rng);
   ts::ThreadPool pool(threads);
   for (auto _ : state) {
-    ts::matmul(W, x.data(), m, k, y.data(), n, pool);
+    ts::matmul(W, x.data(), m, k, y.data(), n, pool, P);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T");
+  const bool int8 = P == ts::Precision::kFast && m > ts::kFastMinRows && ts::fast_matmul_available(t);
+  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" + (int8 ? " int8" : ""));
   // Rates print with SI prefixes: "FLOP/s=200G/s" is 200 GFLOP/s.
   state.counters["FLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
@@ -67,7 +72,18 @@ void Shapes(benchmark::internal::Benchmark* b) {
         for (int64_t threads : {1, 2}) b->Args({m, k, n, static_cast<int64_t>(t), threads});
 }
 
+void BM_Matmul(benchmark::State& state) { run_matmul<ts::Precision::kExact>(state); }
+void BM_MatmulFast(benchmark::State& state) { run_matmul<ts::Precision::kFast>(state); }
+
+// The int8 path: prompt-sized m only (m <= kFastMinRows runs the exact path), the types of Q8_0 and Q4_K_M files.
+void FastShapes(benchmark::internal::Benchmark* b) {
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
+    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K})
+      for (int64_t threads : {1, 2}) b->Args({512, k, n, static_cast<int64_t>(t), threads});
+}
+
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

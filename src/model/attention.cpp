@@ -9,8 +9,28 @@
 
 namespace ts {
 
+namespace {
+
+// exp_shift_sum over s[0..valid) with the tree's hidden keys excluded: they are set to −inf before the max, and
+// since the vector exp clamps its input (−inf gives ≈1e−38, not 0) they are zeroed afterwards and taken out of the
+// sum, so a hidden key contributes exactly nothing.
+double masked_exp_sum(float* s, int64_t valid, const TreeMask& tree, int64_t row) {
+  const uint8_t* vis = tree.visible + row * tree.ld;
+  for (int64_t j = tree.start; j < valid; ++j)
+    if (!vis[j - tree.start]) s[j] = -INFINITY;
+  double sum = exp_shift_sum(s, valid, max_of(s, valid));
+  for (int64_t j = tree.start; j < valid; ++j) {
+    if (vis[j - tree.start]) continue;
+    sum -= s[j];
+    s[j] = 0.0f;
+  }
+  return sum;
+}
+
+}  // namespace
+
 void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer, const float* q, int64_t n,
-                      int64_t pos0, float* out, ThreadPool& pool) {
+                      int64_t pos0, float* out, ThreadPool& pool, const TreeMask* tree) {
   constexpr int64_t kQueryBlock = 64;
   const int64_t hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int64_t group = c.n_head / c.n_head_kv;
@@ -34,7 +54,11 @@ void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer,
         float* s = &scores[static_cast<size_t>(r * ld)];
         const int64_t valid = pos0 + i0 + r + 1;
         for (int64_t j = 0; j < valid; ++j) s[j] *= scale;
-        sums[static_cast<size_t>(r)] = static_cast<float>(exp_shift_sum(s, valid, max_of(s, valid)));
+        if (tree) {
+          sums[static_cast<size_t>(r)] = static_cast<float>(masked_exp_sum(s, valid, *tree, i0 + r));
+        } else {
+          sums[static_cast<size_t>(r)] = static_cast<float>(exp_shift_sum(s, valid, max_of(s, valid)));
+        }
         std::fill(s + valid, s + n_kv, 0.0f);  // causal mask
       }
       const WeightView values{DType::F32, cache.vt_row(layer, kvh * hd), hd, n_kv,

@@ -6,6 +6,11 @@
 // sum S·V with the engine's matmul on the calling worker alone (K rows and Vᵀ rows of the cache are fp32 weight
 // views), so prompt evaluation runs at GEMM speed and generation (one query) at dot-product speed. The softmax
 // takes e^{s − max} with the vector exp and divides by the sum at the end.
+//
+// Tree attention (SpecInfer's topology-aware mask, for verifying a token tree in one pass): with a TreeMask, query i
+// sees every key before mask.start (the committed cache) and a key j ≥ mask.start only where
+// mask.visible[i·ld + (j − start)] is nonzero (its ancestors and itself); the causal bound j ≤ pos0+i still holds,
+// so a tree must list every node after its parent. Masked scores get weight exactly 0.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +21,15 @@
 
 namespace ts {
 
-// q: n rows of n_head·hd floats (queries at positions pos0..pos0+n−1, already rotated); the cache holds keys and
-// values for positions 0..pos0+n−1 of `layer`. out: n rows of n_head·hd floats.
+struct TreeMask {
+  const uint8_t* visible = nullptr;  // n rows of ld flags
+  int64_t start = 0;                 // first cache slot of the tree
+  int64_t ld = 0;
+};
+
+// q: n rows of n_head·hd floats (queries at cache slots pos0..pos0+n−1, already rotated); the cache holds keys and
+// values for slots 0..pos0+n−1 of `layer`. out: n rows of n_head·hd floats. tree null: plain causal attention.
 void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer, const float* q, int64_t n,
-                      int64_t pos0, float* out, ThreadPool& pool);
+                      int64_t pos0, float* out, ThreadPool& pool, const TreeMask* tree = nullptr);
 
 }  // namespace ts

@@ -2,7 +2,7 @@
 //
 // Weights are typed views into the mapping (never copied), except the small norm vectors and biases, which are
 // dequantized to fp32 once at load. Activations are fp32; each matrix product is exact to fp32 rounding whatever
-// the stored type (see tensor/matmul.h). forward() is const and keeps its scratch per call, so one Model can serve
+// the stored type (see tensor/matmul.h), unless set_precision(Precision::kFast) trades that for int8 activations. forward() is const and keeps its scratch per call, so one Model can serve
 // several sequences (each with its own KVCache) from different threads.
 #pragma once
 
@@ -19,6 +19,8 @@
 #include "tokenscope/expected.h"
 
 namespace ts {
+
+struct TreeMask;  // model/attention.h
 
 struct LayerWeights {
   std::vector<float> attn_norm;           // [n_embd]
@@ -37,14 +39,34 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const gguf::File& file() const { return *file_; }
 
+  // Precision of the weight matrix products in every later forward pass (see tensor/matmul.h): kExact (the default)
+  // or kFast (int8 activations where the weight type and CPU allow; the CLI's --fast). Attention always runs in fp32.
+  // Set it before sharing the model between threads.
+  void set_precision(Precision p) { precision_ = p; }
+  Precision precision() const { return precision_; }
+
   // Evaluates tokens[0..n) at positions cache.size() .. cache.size()+n-1, appends their keys/values to `cache`,
   // and writes logits for the positions listed in `logit_rows` (indices into 0..n; empty = all rows) to `logits`
   // (row-major, logit_rows.size() or n rows of n_vocab floats). Token ids must be < n_vocab (checked).
   Status forward(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
                  const std::vector<int64_t>& logit_rows = {}) const;
 
+  // Evaluates a token tree after the committed positions (SpecInfer's tree-masked pass). The tree's nodes are
+  // 0..n_old+n−1 with parents[i] in −1..i−1 (−1: a root, attached after the committed positions); the first n_old
+  // are already in the cache (its last n_old slots, from earlier forward_tree calls) and tokens[0..n) are the new
+  // ones. With start = cache.size() − n_old, node i takes cache slot start + i (tree order) and RoPE position
+  // start + depth(i) (a root has depth 0), and attends to slots 0..start−1 and to its ancestors and itself, so its
+  // logits are those of a plain causal forward of its root-to-node path. Writes logits for `logit_rows` (indices
+  // into the n new nodes; empty = all) as forward() does and appends the n keys/values. Keep an accepted path with
+  // KVCache::keep_path(start, path).
+  Status forward_tree(const int32_t* tokens, const int32_t* parents, int64_t n, KVCache& cache, float* logits,
+                      ThreadPool& pool, const std::vector<int64_t>& logit_rows = {}, int64_t n_old = 0) const;
+
  private:
   Model() = default;
+  // The forward pass proper: positions null = cache.size() + i; tree null = causal attention. Inputs checked.
+  void run(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
+           const std::vector<int64_t>& logit_rows, const int64_t* positions, const TreeMask* tree) const;
   std::shared_ptr<const gguf::File> file_;
   ModelConfig config_;
   WeightView token_embd_;
@@ -52,6 +74,7 @@ class Model {
   std::vector<float> output_norm_;
   WeightView output_;
   std::vector<float> rope_inv_freq_;  // [rope_dim/2]: freq_scale * base^(-2i/rope_dim)
+  Precision precision_ = Precision::kExact;
 };
 
 }  // namespace ts

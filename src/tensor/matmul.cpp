@@ -204,6 +204,15 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
     matmul_blocked(kern, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool);
 }
 
+void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,
+            Precision precision, int act_block) {
+  if (precision == Precision::kFast && m > kFastMinRows && fast_matmul_available(W.type)) {
+    matmul_int8(W, X, m, ldx, Y, ldy, pool, act_block);
+    return;
+  }
+  matmul(W, X, m, ldx, Y, ldy, pool);
+}
+
 void matmul_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
   const int64_t k = W.cols;
   std::vector<float> w(static_cast<size_t>(k));

@@ -5,6 +5,12 @@
 // m == 1 (generation) is memory-bound: each weight row is streamed once through vec_dot, rows split across threads.
 // m > 1 (prompt evaluation) is compute-bound: panels of W are dequantized to fp32 once and multiplied with a
 // cache-blocked fp32 kernel, so every product is exact to fp32 rounding whatever the weight type.
+//
+// Precision::kFast (the CLI's --fast) trades that exactness for speed the way llama.cpp does: for more than
+// kFastMinRows activation rows and a quantized weight type with an int8 form, each activation row is rounded to
+// int8 per block of 32 (scale max|x|/127) and multiplied with the weights' integer codes by AVX-512 VNNI
+// (matmul_int8.h has the formula). On a CPU without AVX-512 VNNI, for other types, and for m <= kFastMinRows
+// (generation) kFast computes exactly what kExact does.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +32,38 @@ struct WeightView {
   const uint8_t* row(int64_t r) const { return static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride; }
 };
 
+enum class Precision {
+  kExact,  // fp32 activations, weights exactly as stored: exact to fp32 rounding (the default)
+  kFast,   // int8 activations per block of 32 where the weight type and CPU allow (llama.cpp's precision)
+};
+
 // Y (m × W.rows, row stride ldy floats) = X (m × W.cols, row stride ldx floats) · Wᵀ.
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool);
+// Elements per activation scale of the int8 path: kFastBlock (32, llama.cpp's Q8_0 rule) or kFastFineBlock (16,
+// twice the scales for twice the fp32 work per integer product: for inputs with outlier channels, where an outlier's
+// scale flattens the other elements of its block).
+constexpr int kFastBlock = 32;
+constexpr int kFastFineBlock = 16;
+
+void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,
+            Precision precision, int act_block = kFastBlock);
+
+// kFast uses the int8 path only above this many rows: generation is memory-bound, and fp32 activations cost nothing
+// there.
+constexpr int64_t kFastMinRows = 4;
+
+// Whether the int8 path runs for weights of type t on this CPU (AVX-512 VNNI, capped by active_isa(); Q8_0, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q2_K .. Q6_K).
+bool fast_matmul_available(DType t);
+// The int8 path for any m (tests, benchmarks); falls back to matmul() where fast_matmul_available(W.type) is false.
+void matmul_int8(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,
+                 int act_block = kFastBlock);
 
 // The naive reference: dequantize each row, dot in double, round to float. Kept for tests.
 void matmul_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy);
+// The int8 path's reference: activations quantized by the same rule, integer block sums, scales applied in double.
+// For a type without an int8 form it is matmul_ref.
+void matmul_int8_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                     int act_block = kFastBlock);
 
 }  // namespace ts

@@ -1,0 +1,78 @@
+// Internal to src/tensor: the int8-activation matrix product behind matmul(..., Precision::kFast).
+//
+// Every supported weight type is read as integer codes u (0..255) with a per-sub-block scale and, for the types
+// with mins, a per-sub-block min:
+//
+//   w[k] = ws[s] * (u[k] - offset) - wm[s]          k in sub-block s (sb elements: 16 or 32)
+//
+// exactly the value the file stores (ws, wm are products of the block's fp16 scales and small integer scales, exact
+// in fp32). Activations are quantized per block of 32 (or 16, see matmul.h): dx = max|x| / 127,
+// q = round-to-nearest-even(x · 127/max|x|) in -127..127 (llama.cpp's Q8_0 activation rule, here for every weight
+// type). One output is then
+//
+//   y = Σ_s ws[s] · dx[s] · (Σ_{k∈s} u[k]·q[k] − offset · Σ_{k∈s} q[k])  −  Σ_s wm[s] · Σ_{k∈s} x[k]
+//
+// The integer sums are exact (vpdpbusd: u8 × s8, summed in int32); the min term uses the unquantized activations,
+// so the only approximation is the rounding of x to dx·q (relative 1/254 of each block's max at most).
+#pragma once
+
+#include <cstdint>
+
+#include "tokenscope/dtype.h"
+
+namespace ts::int8_detail {
+
+struct Int8Format {
+  int native_sb = 32;  // elements per sub-block of the weight type (one scale, and one min where it has them)
+  int act = 32;        // elements per activation scale: 32 or 16
+  int sb = 32;         // elements per sub-block of the product: min(native_sb, act); a native scale covers
+                       // native_sb / sb of them
+  int offset = 0;      // subtracted from every code
+  bool mins = false;   // the type has a per-sub-block min (wm)
+};
+
+// False for a type without an int8 form (F32, F16, BF16, ...). act_block: 32 or 16.
+bool int8_format(DType t, int act_block, Int8Format* f);
+
+// Scalar reference decode of one row's columns [k0, k0 + kc) (k0, kc multiples of the type's block size):
+// u[0..kc) codes, ws[0..kc/native_sb) scales, and wm[0..kc/native_sb) mins when the format has them (wm may be null
+// otherwise).
+void decode_row_ref(DType t, const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* ws, float* wm);
+
+// Scalar reference activation quantization of x[0..n) in blocks of `block` (16 or 32; n a multiple of 32):
+// q[0..n), dx[0..n/block).
+void quantize_act_ref(const float* x, int64_t n, int64_t block, int8_t* q, float* dx);
+
+// The per-ISA pieces of the blocked int8 GEMM. Packed layouts, for a k-block of kc columns, ns = kc / sb:
+//   A sliver (mr activation rows), a_bytes(kc) bytes, 64-byte aligned:
+//     q     int8   [kc/4][mr][4]   q[p][i][t] = quantized X[i, k0 + 4p + t]; rows past the end are 0
+//     corr  int32  [ns][mr]        −offset · Σ_{k∈s} q[i, k]
+//     dx    fp32   [ns][mr]        the activation scale of the block holding sub-block s
+//     sx    fp32   [ns][mr]        Σ_{k∈s} X[i, k] (fp32; only when the format has mins)
+//   B sliver (nr weight rows), b_bytes(kc) bytes, 64-byte aligned:
+//     u     uint8  [kc/4][nr][4]   codes of W[j, k0 + 4p + t]; rows past the end are 0
+//     ws    fp32   [ns][nr]        scales (0 past the end), each native scale repeated native_sb / sb times
+//     wm    fp32   [ns][nr]        mins (only when the format has them), repeated likewise
+struct Int8Kernel {
+  int mr = 0, nr = 0;
+  // Packs rows × kc of X (row stride ldx, starting at column k0 of the row pointers given) into an A sliver.
+  void (*pack_a)(const Int8Format& f, const float* x, int64_t ldx, int rows, int64_t kc, uint8_t* dst) = nullptr;
+  // Packs rows × kc of W starting at column k0 (row r at base + r * stride) into a B sliver.
+  void (*pack_b)(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
+                 uint8_t* dst) = nullptr;
+  // C (row stride ldc) = [C +] the products of an A and a B sliver on a rows × cols corner of the mr × nr tile.
+  void (*tile)(const Int8Format& f, int64_t kc, const uint8_t* a, const uint8_t* b, float* c, int64_t ldc, int rows,
+               int cols, bool accumulate) = nullptr;
+};
+
+inline int64_t a_bytes(const Int8Format& f, int mr, int64_t kc) {
+  return (kc * mr + 3 * (kc / f.sb) * mr * 4 + 63) / 64 * 64;
+}
+inline int64_t b_bytes(const Int8Format& f, int nr, int64_t kc) {
+  return (kc * nr + 2 * (kc / f.sb) * nr * 4 + 63) / 64 * 64;
+}
+
+// Defined in matmul_int8_avx512.cpp; call only when active_isa() is kAvx512 and the CPU has AVX-512 VNNI.
+Int8Kernel int8_kernel_avx512();
+
+}  // namespace ts::int8_detail

@@ -1,0 +1,73 @@
+// Golden test of --fast (Precision::kFast, int8 activations): per-token logprobs of the fixture model's Q8_0 and
+// Q4_K_M files against the float64 forward of the same weights (`exact` in ../shared/fixtures/reference), which
+// must deviate on average no more than llama.cpp does (its logprobs are the fixture's `llamacpp` entries) and stay
+// below 0.25 at every token. Where the CPU has no AVX-512 VNNI, --fast computes exactly and the bar holds trivially;
+// the test says so.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "runtime/engine.h"
+#include "runtime/scorer.h"
+
+namespace ts {
+namespace {
+
+struct Deviation {
+  double sum = 0, max = 0;
+  size_t n = 0;
+  void add(double d) {
+    sum += std::fabs(d);
+    max = std::max(max, std::fabs(d));
+    ++n;
+  }
+  double mean() const { return n ? sum / static_cast<double>(n) : 0.0; }
+};
+
+class GoldenFast : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenFast, DeviatesFromExactNoMoreThanLlamaCpp) {
+  const std::string type = GetParam();
+  TS_REQUIRE_FIXTURE(ref_path, "reference/tiny-llama-spm.json");
+  TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-" + type + ".gguf");
+  std::ifstream in(ref_path);
+  const nlohmann::json docs = nlohmann::json::parse(in)["docs"];
+  auto e = Engine::load(model_path);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  (*e)->model->set_precision(Precision::kFast);
+  if (!fast_matmul_available(DType::Q8_0))
+    std::printf("[  NOTE    ] no AVX-512 VNNI: --fast computes exactly here, the int8 path is not exercised\n");
+
+  ThreadPool pool(2);
+  Deviation fast, llama;
+  for (const auto& doc : docs) {
+    const auto ids = doc["ids"].get<std::vector<int32_t>>();
+    const auto& exact = doc["exact"][type]["logprob"];
+    const auto& lc = doc["llamacpp"][type]["logprob"];
+    ScoreOptions opt;
+    opt.top_k = 0;
+    std::vector<double> got;
+    auto s = score_sequence(*(*e)->model, ids, opt, pool, [&](const ScoredToken& t) { got.push_back(t.stats.logprob); });
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_EQ(got.size(), exact.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      fast.add(got[i] - exact[i].get<double>());
+      llama.add(lc[i].get<double>() - exact[i].get<double>());
+    }
+  }
+  std::printf("%s --fast vs exact: logprob mean %.6f max %.6f; llama.cpp mean %.6f max %.6f (%zu tokens)\n",
+              type.c_str(), fast.mean(), fast.max, llama.mean(), llama.max, fast.n);
+  EXPECT_EQ(fast.n, 12u * 199u);
+  EXPECT_GT(llama.mean(), 0.0);
+  EXPECT_LE(fast.mean(), llama.mean());
+  EXPECT_LT(fast.max, 0.25);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, GoldenFast, ::testing::Values("Q8_0", "Q4_K_M"));
+
+}  // namespace
+}  // namespace ts
