@@ -15,13 +15,18 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <random>
 
 #include "commands.h"
 #include "common.h"
 #include "runtime/engine.h"
 #include "runtime/generator.h"
+#include "runtime/cntp.h"
+#include "runtime/ead.h"
+#include "runtime/entropix.h"
 #include "runtime/speculative.h"
+#include "runtime/tree_speculative.h"
 #include "sampling/chain.h"
 #include "view_util.h"
 
@@ -30,13 +35,16 @@ namespace {
 
 struct Opts {
   std::string model, file, prompt, format = "text", samplers = "default", color = "auto";
-  std::string draft, spec;
+  std::string draft, spec, decoder, small;
+  int tree_nodes = 16, tree_depth = 8;
+  double ead_threshold = 2.0;
+  int ead_window = 5, ead_min_stay = 5, cntp_trials = 10;
   int64_t n_new = 128, ctx = 0;
   int top = 5, threads = 0, spec_n = 8, ngram_min = 1, ngram_max = 3;
   double spec_h = 0;
   uint64_t seed = 0;
   bool has_seed = false, has_prompt = false, view = false, ignore_eos = false, no_parse_special = false;
-  bool greedy_draft = false;
+  bool greedy_draft = false, draft_for_tree = false;
 };
 
 Json top_json(const Engine& e, const std::vector<TopEntry>& top) {
@@ -111,8 +119,16 @@ void print_generate_view(const Engine& e, const std::string& prompt_text, const 
 int run_generate(Opts& o) {
   if (!o.file.empty() && o.has_prompt) return report(Error::input("generate: give -p TEXT or -f FILE, not both"));
   if (o.file.empty() && !o.has_prompt) return report(Error::input("generate: give a prompt with -p TEXT or -f FILE"));
-  if (!o.draft.empty() && !o.spec.empty()) return report(Error::input("generate: give --draft MODEL or --spec ngram, not both"));
-  if (!o.spec.empty() && o.spec != "ngram") return report(Error::input("generate: --spec " + o.spec + ": only ngram"));
+  if (!o.draft.empty() && !o.spec.empty() && o.spec != "tree")
+    return report(Error::input("generate: --draft goes with --spec tree or alone, not with --spec " + o.spec));
+  if (!o.spec.empty() && o.spec != "ngram" && o.spec != "tree" && o.spec != "recycle")
+    return report(Error::input("generate: --spec " + o.spec + ": expected ngram, tree or recycle"));
+  if (o.spec == "tree" && o.draft.empty()) return report(Error::input("generate: --spec tree needs --draft MODEL"));
+  if (o.spec == "tree") o.draft_for_tree = true;
+  if (!o.decoder.empty() && (!o.draft.empty() || !o.spec.empty()))
+    return report(Error::input("generate: --decoder does not combine with speculative decoding"));
+  if (o.decoder == "ead" && o.small.empty()) return report(Error::input("generate: --decoder ead needs --small MODEL"));
+  if (o.decoder != "ead" && !o.small.empty()) return report(Error::input("generate: --small is for --decoder ead"));
   if (o.view && o.format == "jsonl") return report(Error::input("generate: --view and --format jsonl exclude each other"));
   if (o.ngram_min > o.ngram_max) return report(Error::input("generate: --ngram-min above --ngram-max"));
   auto chain = sampling::Chain::parse(o.samplers);
@@ -135,6 +151,15 @@ int run_generate(Opts& o) {
     draft = std::move(*d);
     if (auto s = check_same_vocabulary(e, *draft, *dp); !s) return report(s.error());
   }
+  std::unique_ptr<Engine> small;
+  if (!o.small.empty()) {
+    auto sp = resolve_model(o.small);
+    if (!sp) return report(sp.error());
+    auto d = Engine::load(*sp);
+    if (!d) return report(d.error());
+    small = std::move(*d);
+    if (auto s = check_same_vocabulary(e, *small, *sp); !s) return report(s.error());
+  }
   if (!o.has_seed) o.seed = std::random_device{}();
   EncodeOptions eo;
   eo.parse_special = !o.no_parse_special;
@@ -147,12 +172,20 @@ int run_generate(Opts& o) {
   go.ignore_eos = o.ignore_eos;
   go.ctx = o.ctx;
   const bool speculative = draft || !o.spec.empty();
+  if (o.decoder == "entropix" && o.samplers == "default") chain = sampling::Chain();  // entropix sets its own
+                                                                                     // temperature and truncation
   const bool color = o.color == "always" || (o.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   std::vector<GenToken> kept;
+  std::map<int64_t, Json> extra;  // decoder-specific fields by token index (filled by the step callbacks)
   std::string pending;  // text mode: bytes held back until they end a UTF-8 character
   GenSink sink = [&](const GenToken& t) {
     if (o.format == "jsonl") {
-      std::string line = dump_json(token_json(e, t, speculative)) + "\n";
+      Json j = token_json(e, t, speculative);
+      if (auto it = extra.find(t.index); it != extra.end()) {
+        for (auto& [k, v] : it->second.items()) j[k] = v;
+        extra.erase(it);
+      }
+      std::string line = dump_json(j) + "\n";
       std::fwrite(line.data(), 1, line.size(), stdout);
     } else if (o.view) {
       kept.push_back(t);
@@ -166,7 +199,17 @@ int run_generate(Opts& o) {
     }
   };
   Expected<GenerateSummary> sum = GenerateSummary{};
-  if (speculative) {
+  Json decoder_summary = Json::object();
+  if (o.spec == "tree" || o.spec == "recycle") {
+    TreeSpecOptions to;
+    to.drafter = o.spec == "tree" ? TreeDrafter::kDySpec : TreeDrafter::kRecycle;
+    to.draft = draft.get();
+    to.max_nodes = o.tree_nodes;
+    to.max_depth = o.tree_depth;
+    to.greedy_draft = o.greedy_draft;
+    to.draft_seed = o.seed ^ 0x9E3779B97F4A7C15ull;
+    sum = generate_tree_speculative(e, prompt, *chain, rng, go, to, pool, sink);
+  } else if (speculative) {
     SpeculativeOptions so;
     so.draft = draft.get();
     so.n_draft = o.spec_n;
@@ -176,6 +219,48 @@ int run_generate(Opts& o) {
     so.ngram_max = o.ngram_max;
     so.draft_seed = o.seed ^ 0x9E3779B97F4A7C15ull;
     sum = generate_speculative(e, prompt, *chain, rng, go, so, pool, sink);
+  } else if (o.decoder == "entropix") {
+    EntropixOptions eo;
+    auto r = generate_entropix(e, prompt, *chain, rng, go, eo, pool, sink, [&](const EntropixStep& st) {
+      extra[st.index] = Json{{"state", entropix_state_name(st.action.state)}, {"temp", round6(st.action.temp)}};
+    });
+    if (r) {
+      Json states = Json::object();
+      for (int k = 0; k < 5; ++k) states[entropix_state_name(static_cast<EntropixState>(k))] = r->per_state[k];
+      decoder_summary = Json{{"decoder", "entropix"}, {"states", states}};
+      sum = static_cast<const GenerateSummary&>(*r);
+    } else {
+      sum = r.error();
+    }
+  } else if (o.decoder == "cntp") {
+    CntpOptions co;
+    co.max_trials = o.cntp_trials;
+    auto r = generate_cntp(e, prompt, *chain, rng, go, co, pool, sink, [&](const CntpStep& st) {
+      extra[st.index] = Json{{"cntp_trials", st.trials}, {"cntp_entropy", round6(st.entropy)}};
+    });
+    if (r) {
+      decoder_summary = Json{{"decoder", "cntp"}, {"branched_steps", r->branched_steps}, {"rollouts", r->rollouts},
+                             {"positions_evaluated", r->positions_evaluated}};
+      sum = static_cast<const GenerateSummary&>(*r);
+    } else {
+      sum = r.error();
+    }
+  } else if (o.decoder == "ead") {
+    EadOptions eo;
+    eo.threshold = o.ead_threshold;
+    eo.window = o.ead_window;
+    eo.min_stay = o.ead_min_stay;
+    auto r = generate_ead(e, *small, prompt, *chain, rng, go, eo, pool, sink, [&](const EadStep& st) {
+      extra[st.index] = Json{{"model", st.model == EadModel::kLarge ? "large" : "small"},
+                             {"window_entropy_bits", round6(st.mean_bits)}};
+    });
+    if (r) {
+      decoder_summary = Json{{"decoder", "ead"}, {"large_fraction", round6(r->large_fraction())},
+                             {"switches", r->switches}};
+      sum = static_cast<const GenerateSummary&>(*r);
+    } else {
+      sum = r.error();
+    }
   } else {
     sum = generate(e, prompt, *chain, rng, go, pool, sink);
   }
@@ -186,8 +271,10 @@ int run_generate(Opts& o) {
     Json j = {{"prompt_tokens", s.prompt_tokens}, {"tokens", s.generated}, {"tokens_per_s", round6(tps)},
               {"prompt_s", round6(s.prompt_seconds)}, {"seconds", round6(s.seconds)}, {"stop", s.stop},
               {"seed", o.seed}, {"samplers", chain->spec()}};
+    for (auto& [k, v] : decoder_summary.items()) j[k] = v;
     if (speculative) {
-      j["drafter"] = draft ? "model" : "ngram";
+      j["drafter"] = o.spec == "tree" ? "dyspec" : o.spec == "recycle" ? "recycle" : draft ? "model" : "ngram";
+      j["tokens_per_pass"] = round6(s.target_passes ? static_cast<double>(s.generated) / s.target_passes : 0);
       j["drafted"] = s.drafted;
       j["accepted"] = s.accepted;
       j["acceptance_rate"] = round6(s.drafted ? static_cast<double>(s.accepted) / s.drafted : 0);
@@ -242,13 +329,27 @@ void register_generate(CLI::App& app, Run& run) {
   cmd->add_flag("--no-parse-special", o->no_parse_special,
                 "Treat special-token text in the prompt (<|im_start|>) as plain text");
   cmd->add_option("--draft", o->draft, "Speculative decoding with this draft model (same vocabulary)");
-  cmd->add_option("--spec", o->spec, "Speculative decoding without a model: ngram (prompt lookup)");
+  cmd->add_option("--spec", o->spec,
+                  "ngram: draft by prompt lookup; tree: DySpec token trees from --draft; recycle: Token Recycling "
+                  "trees from the target's own top-k successors");
   cmd->add_option("--spec-n", o->spec_n, "Most tokens drafted per round")->check(CLI::Range(1, 64));
   cmd->add_option("--spec-h", o->spec_h,
                   "Adaptive draft length: stop drafting when 1 - prod(q) exceeds this (0: off)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--greedy-draft", o->greedy_draft,
                 "The draft model proposes its top token (deterministic draft: sample-and-compare verification)");
+  cmd->add_option("--tree-nodes", o->tree_nodes, "Tree speculation: drafted nodes per round")->check(CLI::Range(1, 256));
+  cmd->add_option("--tree-depth", o->tree_depth, "Tree speculation: longest drafted path")->check(CLI::Range(1, 64));
+  cmd->add_option("--decoder", o->decoder,
+                  "Entropy-gated decoding: entropix (entropy/varentropy quadrants), cntp (Cautious Next Token "
+                  "Prediction rollouts), ead (Entropy-Adaptive Decoding with --small)")
+      ->check(CLI::IsMember({"entropix", "cntp", "ead"}));
+  cmd->add_option("--small", o->small, "EAD: the small model (same vocabulary); -m is the large one");
+  cmd->add_option("--ead-threshold", o->ead_threshold, "EAD: switch to the large model above this windowed entropy (bits)");
+  cmd->add_option("--ead-window", o->ead_window, "EAD: entropy window (tokens)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--ead-min-stay", o->ead_min_stay, "EAD: tokens the large model keeps before switching back")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--cntp-trials", o->cntp_trials, "CNTP: most rollouts at the highest entropy")->check(CLI::Range(1, 64));
   cmd->add_option("--ngram-min", o->ngram_min, "Shortest suffix n-gram to look up")->check(CLI::Range(1, 16));
   cmd->add_option("--ngram-max", o->ngram_max, "Longest suffix n-gram to look up")->check(CLI::Range(1, 16));
   cmd->callback([&run, o, prompt, seed] {

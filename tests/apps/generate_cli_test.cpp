@@ -131,6 +131,44 @@ TEST_F(GenerateCli, DraftWithAnotherVocabularyIsRefused) {
   EXPECT_NE(r.err.find("other.gguf"), std::string::npos) << r.err;
 }
 
+TEST_F(GenerateCli, DecodersAndTreeSpeculationRunAndReportTheirFields) {
+  CliResult q = run_cli({"quantize", kDemo, "-o", dir_ + "/small.gguf", "--type", "Q4_0"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  struct Case {
+    std::vector<std::string> args;
+    const char* token_field;    // a field every token record must have ("" for none)
+    const char* summary_field;  // a field the summary must have
+  };
+  const std::vector<Case> cases = {
+      {{"--decoder", "entropix"}, "state", "states"},
+      {{"--decoder", "cntp"}, "", "rollouts"},
+      {{"--decoder", "ead", "--small", dir_ + "/small.gguf", "--ead-threshold", "7"}, "model", "large_fraction"},
+      {{"--spec", "tree", "--draft", dir_ + "/small.gguf"}, "accepted", "tokens_per_pass"},
+      {{"--spec", "recycle"}, "accepted", "tokens_per_pass"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"generate", "-m", kDemo, "-p", "And it came to pass", "-n", "16", "--seed",
+                                     "4", "--ignore-eos", "-t", "1", "--format", "jsonl"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    CliResult r = run_cli(args);
+    ASSERT_EQ(r.exit_code, 0) << c.args[1] << ": " << r.err;
+    auto recs = lines(r.out);
+    ASSERT_EQ(recs.size(), 17u) << c.args[1];
+    EXPECT_TRUE(recs.back()["summary"].contains(c.summary_field)) << c.args[1] << ": " << recs.back().dump();
+    for (size_t i = 0; i + 1 < recs.size(); ++i)
+      if (*c.token_field) EXPECT_TRUE(recs[i].contains(c.token_field)) << c.args[1] << " token " << i;
+  }
+  // a decoder with a speculative option, EAD without a small model, tree speculation without a draft: bad input
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--decoder", "entropix", "--spec", "ngram"}, {"--decoder", "ead"}, {"--spec", "tree"}}) {
+    std::vector<std::string> args = {"generate", "-m", kDemo, "-p", "x"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << bad[1] << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  }
+}
+
 TEST_F(GenerateCli, ViewMarksTheContinuation) {
   CliResult r = run_cli({"generate", "-m", kDemo, "-p", "And it came to pass", "-n", "20", "--seed", "3", "--view",
                          "--color=always", "--ignore-eos"});
