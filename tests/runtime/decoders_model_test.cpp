@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "demo_pair.h"
 #include "model/requantize.h"
 #include "runtime/cntp.h"
 #include "runtime/ead.h"
@@ -17,47 +18,22 @@
 namespace ts {
 namespace {
 
-const std::string kDemo = std::string(TS_SOURCE_DIR) + "/models/tokenscope-demo.gguf";
 
 class DecodersOnDemo : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!std::filesystem::exists(kDemo)) return;
-    auto t = Engine::load(kDemo);
-    ASSERT_TRUE(t.ok()) << t.error().message;
-    large_ = std::move(*t).release();
-    dir_ = std::filesystem::temp_directory_path() / ("ts_decoders_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    ThreadPool pool(1);
-    RequantizeOptions ro;
-    ro.type = DType::Q4_0;
-    ro.file_type = 2;
-    const std::string path = (dir_ / "small-q4_0.gguf").string();
-    auto c = requantize(*large_->file, ro, path, pool);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    auto d = Engine::load(path);
-    ASSERT_TRUE(d.ok()) << d.error().message;
-    small_ = std::move(*d).release();
-  }
-  static void TearDownTestSuite() {
-    delete large_;
-    delete small_;
-    large_ = small_ = nullptr;
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (const test::DemoPair* p = test::demo_pair()) large_ = p->target.get(), small_ = p->draft.get();
   }
   void SetUp() override {
-    if (!large_) GTEST_SKIP() << "no bundled demo model at " << kDemo;
+    if (!large_) GTEST_SKIP() << "no bundled demo model at " << test::demo_model_path();
   }
   std::vector<int32_t> prompt(const std::string& text) const { return large_->tokenizer.encode(text).ids; }
 
   static Engine* large_;
   static Engine* small_;
-  static std::filesystem::path dir_;
 };
 Engine* DecodersOnDemo::large_ = nullptr;
 Engine* DecodersOnDemo::small_ = nullptr;
-std::filesystem::path DecodersOnDemo::dir_;
 
 sampling::Chain chain_of(const std::string& spec) {
   auto c = sampling::Chain::parse(spec);

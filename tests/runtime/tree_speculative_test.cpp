@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "demo_pair.h"
 #include "model/requantize.h"
 #include "runtime/engine.h"
 #include "runtime/generate.h"
@@ -19,54 +20,12 @@
 namespace ts {
 namespace {
 
+using test::chi2;
+using test::Chi2;
+using test::dist;
+
 using sampling::Candidates;
 
-const std::string kDemo = std::string(TS_SOURCE_DIR) + "/models/tokenscope-demo.gguf";
-
-Candidates dist(std::vector<float> p) {
-  Candidates c;
-  for (size_t i = 0; i < p.size(); ++i) c.data.push_back({static_cast<int32_t>(i), std::log(p[i]), p[i]});
-  return c;
-}
-
-// P(χ²_k > x) by the Wilson–Hilferty normal approximation (good to a few percent of the p-value for k ≥ 10).
-double chi2_p_value(double x, double k) {
-  const double z = (std::cbrt(x / k) - (1 - 2 / (9 * k))) / std::sqrt(2 / (9 * k));
-  return 0.5 * std::erfc(z / std::sqrt(2.0));
-}
-
-struct Chi2 {
-  double stat = 0;
-  int dof = 0;
-  double p = 1;
-};
-
-// Pearson χ² of observed counts against expected probabilities; cells expected below 5 are pooled into one.
-Chi2 chi2(const std::map<std::vector<int32_t>, double>& expected, const std::map<std::vector<int32_t>, int64_t>& obs,
-          int64_t n) {
-  Chi2 r;
-  double pooled_e = 0, pooled_o = 0, seen = 0;
-  for (const auto& [k, p] : expected) {
-    const auto it = obs.find(k);
-    const double o = it == obs.end() ? 0 : static_cast<double>(it->second);
-    seen += o;
-    const double e = p * static_cast<double>(n);
-    if (e < 5) {
-      pooled_e += e, pooled_o += o;
-      continue;
-    }
-    r.stat += (o - e) * (o - e) / e;
-    ++r.dof;
-  }
-  pooled_o += static_cast<double>(n) - seen;  // outcomes the exact distribution gives probability 0 land here
-  if (pooled_e > 0) {
-    r.stat += (pooled_o - pooled_e) * (pooled_o - pooled_e) / pooled_e;
-    ++r.dof;
-  }
-  r.dof -= 1;
-  r.p = chi2_p_value(r.stat, r.dof);
-  return r;
-}
 
 TEST(TreeVerify, MultiStepRuleWithoutReplacementEmitsTheTargetDistribution) {
   // p = (.6 .2 .2 0), q = (.1 .1 .1 .7); two children drawn from q without replacement. The rule emits p, and once
@@ -152,42 +111,18 @@ TEST(TokenRecycling, TableKeepsTheLatestTopKAndTheTreeFollowsTheTemplate) {
 class TreeSpeculativeModel : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!std::filesystem::exists(kDemo)) return;
-    auto t = Engine::load(kDemo);
-    ASSERT_TRUE(t.ok()) << t.error().message;
-    target_ = std::move(*t).release();
-    dir_ = std::filesystem::temp_directory_path() / ("ts_tree_spec_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    ThreadPool pool(1);
-    RequantizeOptions ro;
-    ro.type = DType::Q4_0;
-    ro.file_type = 2;
-    const std::string path = (dir_ / "draft-q4_0.gguf").string();
-    auto c = requantize(*target_->file, ro, path, pool);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    auto d = Engine::load(path);
-    ASSERT_TRUE(d.ok()) << d.error().message;
-    draft_ = std::move(*d).release();
-  }
-  static void TearDownTestSuite() {
-    delete target_;
-    delete draft_;
-    target_ = draft_ = nullptr;
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (const test::DemoPair* p = test::demo_pair()) target_ = p->target.get(), draft_ = p->draft.get();
   }
   void SetUp() override {
-    if (!target_) GTEST_SKIP() << "no bundled demo model at " << kDemo;
+    if (!target_) GTEST_SKIP() << "no bundled demo model at " << test::demo_model_path();
   }
   std::vector<int32_t> prompt(const std::string& text) const { return target_->tokenizer.encode(text).ids; }
 
   static Engine* target_;
   static Engine* draft_;
-  static std::filesystem::path dir_;
 };
 Engine* TreeSpeculativeModel::target_ = nullptr;
 Engine* TreeSpeculativeModel::draft_ = nullptr;
-std::filesystem::path TreeSpeculativeModel::dir_;
 
 std::vector<int32_t> run(const Engine& e, const std::vector<int32_t>& prompt, const std::string& chain_spec,
                          uint64_t seed, int64_t n, const TreeSpecOptions* spec, GenerateSummary* summary = nullptr) {
