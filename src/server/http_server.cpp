@@ -120,7 +120,7 @@ void Server::Impl::setup_routes() {
   http.set_payload_max_length(opt.max_body);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which lets a second server bind a port already in use
   // and silently share its connections.
-  http.set_socket_options([](httplib::socket_t sock) {
+  http.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });

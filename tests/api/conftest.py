@@ -2,8 +2,8 @@
     python3 -m venv /work/venv-api && /work/venv-api/bin/pip install -r tests/api/requirements.txt
     /work/venv-api/bin/python -m pytest tests/api -q
 
-The binary is $TOKENSCOPE_BIN, else the newest build*/tokenscope in the repository. The server binds 127.0.0.1 on a
-free port (--port 0) and prints the port on stderr; the fixture reads it from there.
+The binary is $TOKENSCOPE_BIN, else the newest build*/tokenscope in the repository that has `serve`. The server
+binds 127.0.0.1 on a free port (--port 0) and prints the port on stderr; the fixture reads it from there.
 """
 import glob
 import os
@@ -23,8 +23,12 @@ def tokenscope_bin():
     env = os.environ.get("TOKENSCOPE_BIN")
     if env:
         return env
+    # the newest build that has the serve command (other build folders may predate it)
     found = [p for p in glob.glob(os.path.join(ROOT, "build*", "tokenscope")) if os.access(p, os.X_OK)]
-    return max(found, key=os.path.getmtime) if found else None
+    for p in sorted(found, key=os.path.getmtime, reverse=True):
+        if subprocess.run([p, "serve", "--help"], capture_output=True).returncode == 0:
+            return p
+    return None
 
 
 class RunningServer:

@@ -63,7 +63,9 @@ TEST(ParseCompletion, RejectsOutOfRangeValues) {
                            R"({"prompt": "x", "logit_bias": {"abc": 1}})", R"({"max_tokens": 3})"}) {
     auto r = parse_completion(j(body));
     EXPECT_FALSE(r.ok()) << body;
-    if (!r.ok()) EXPECT_EQ(r.error().status, 400) << body;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().status, 400) << body;
+    }
   }
 }
 
