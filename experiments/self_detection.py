@@ -66,6 +66,8 @@ def main():
 
     info = run([ts, "info", "-m", model])
     eos = int(info.split(" eos ")[1].split(",")[0])
+    # models that add no BOS (SmolLM2) have no leading token to skip
+    b = 1 if "add_bos yes" in info else 0
     docs = [json.loads(l) for l in open(args.heldout, encoding="utf-8")]
     rng = random.Random(args.seed)
     order = list(range(len(docs)))
@@ -76,7 +78,7 @@ def main():
         if len(pairs) == args.n:
             break
         toks = tokenize(ts, model, docs[idx]["text"])
-        if len(toks) - 1 < args.prompt_tokens + args.min_continuation:
+        if len(toks) - b < args.prompt_tokens + args.min_continuation:
             continue
         toks = toks[: args.max_tokens]
         pairs.append({"line": idx + 1, "source": docs[idx]["source"], "toks": toks})
@@ -86,14 +88,14 @@ def main():
     out_docs, samples, retokenized = [], [], 0
     for i, p in enumerate(pairs):
         toks = p["toks"]
-        prompt_text = b"".join(b for _, b in toks[1 : 1 + args.prompt_tokens]).decode("utf-8", errors="replace")
-        m = len(toks) - 1 - args.prompt_tokens
+        prompt_text = b"".join(x for _, x in toks[b : b + args.prompt_tokens]).decode("utf-8", errors="replace")
+        m = len(toks) - b - args.prompt_tokens
         prompt_file = os.path.join(work, "prompt.txt")
         with open(prompt_file, "w", encoding="utf-8") as f:
             f.write(prompt_text)
         # the prompt as generate tokenizes it (BOS included), which is what the continuation is conditioned on
         prompt_ids = [t for t, _ in tokenize(ts, model, prompt_text)]
-        retokenized += prompt_ids != [t for t, _ in toks[: 1 + args.prompt_tokens]]
+        retokenized += prompt_ids != [t for t, _ in toks[: b + args.prompt_tokens]]
         seed = args.seed * 100000 + i
         gen = run([ts, "generate", "-m", model, "-f", prompt_file, "-n", str(m), "--seed", str(seed),
                    "--samplers", "logit_bias,%d=-inf;%s" % (eos, args.samplers), "--format", "jsonl", "--top", "0",
@@ -106,7 +108,7 @@ def main():
         out_docs.append(dict(ids=[t for t, _ in toks], label=0, **common))
         out_docs.append(dict(ids=prompt_ids + gen_ids, label=1, seed=seed, **common))
         if i < 3:
-            human = b"".join(b for _, b in toks[1 + args.prompt_tokens :]).decode("utf-8", errors="replace")
+            human = b"".join(x for _, x in toks[b + args.prompt_tokens :]).decode("utf-8", errors="replace")
             machine = "".join(t["text"] for t in lines if "id" in t)
             samples.append("== pair %d (%s, held-out line %d)\n-- prompt\n%s\n-- human\n%s\n-- machine (seed %d)\n%s\n"
                            % (i, p["source"], p["line"], prompt_text, human, seed, machine))
