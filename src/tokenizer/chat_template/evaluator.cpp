@@ -106,7 +106,10 @@ Interp::Flow Interp::exec_stmt(const Stmt& s, const std::shared_ptr<Scope>& scop
         }
         return Flow::kNormal;
       }
-      case Stmt::Kind::kMacro: scope->set(s.text, Value::macro(s.text, &s, scope)); return Flow::kNormal;
+      case Stmt::Kind::kMacro:
+        if (macro_scopes_.empty() || macro_scopes_.back() != scope) macro_scopes_.push_back(scope);
+        scope->set(s.text, Value::macro(s.text, &s, scope));
+        return Flow::kNormal;
       case Stmt::Kind::kWith: {
         auto inner = std::make_shared<Scope>();
         inner->parent = scope;
@@ -324,7 +327,7 @@ Value Interp::call_macro(const CallableData& m, Args& args) {
   } unwind{macro_depth_};
   const Stmt& def = *m.macro;
   auto scope = std::make_shared<Scope>();
-  scope->parent = m.closure;
+  scope->parent = m.closure.lock();  // alive: macro_scopes_ holds it for the render
   std::vector<bool> bound(def.params.size(), false);
   std::vector<Value> varargs;
   for (size_t i = 0; i < args.pos.size(); ++i) {

@@ -76,6 +76,7 @@ class Interp {
   uint64_t steps_ = 0;
   int macro_depth_ = 0;
   int eval_depth_ = 0;
+  std::vector<std::shared_ptr<Scope>> macro_scopes_;  // scopes that define macros, kept for the whole render
 };
 
 // Operators with Python semantics (also used by filters such as sum).

@@ -161,7 +161,9 @@ struct CallableData {
   std::string name;
   Builtin fn;                      // a builtin or bound method
   const Stmt* macro = nullptr;     // or a macro defined by the template
-  std::shared_ptr<Scope> closure;  // the scope the macro was defined in
+  // The scope the macro was defined in. Weak, because that scope holds the macro (a cycle that would leak); the
+  // interpreter keeps such scopes alive until the render ends.
+  std::weak_ptr<Scope> closure;
 };
 
 // Python type name as error messages show it: "str", "int", "dict", "NoneType", "Undefined", ...
