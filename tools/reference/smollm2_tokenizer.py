@@ -53,7 +53,9 @@ def varied_text(size):
     for fn in sorted(tracked):
         if fn.endswith((".cpp", ".h", ".py", ".sh", ".md")):
             parts.append(open(os.path.join(ROOT, fn), encoding="utf-8", errors="replace").read())
-    parts.append(open(os.path.join(ROOT, "models", "eval.txt"), encoding="utf-8").read()[:200000])
+    # a third each: code, English prose, generated text in many scripts with whitespace runs and digits
+    parts = ["\n".join(parts)[: size // 3]]
+    parts.append(open(os.path.join(ROOT, "models", "eval.txt"), encoding="utf-8").read()[: size // 3])
     scripts = [(0x0400, 0x04FF), (0x0370, 0x03FF), (0x0600, 0x06FF), (0x0900, 0x097F), (0x4E00, 0x9FFF),
                (0x3040, 0x30FF), (0xAC00, 0xD7A3), (0x0E00, 0x0E7F), (0x1F300, 0x1F6FF), (0x00C0, 0x024F)]
     ws = [" ", "  ", "   ", "\t", "\n", "\n\n", " \n", "\r\n", "\u00a0", "\u3000", "\n\n\n    "]
@@ -85,6 +87,27 @@ def main():
     ap.add_argument("--size", type=int, default=1 << 20)
     args = ap.parse_args()
     tok = hf_tokenizer_from_gguf(args.model)
+    ok = True
+    # The fixture texts: the 12 held-out reference documents and the tokenizer test-vector inputs of ../shared.
+    fixtures = os.path.join(ROOT, "..", "shared", "fixtures")
+    if os.path.isdir(fixtures):
+        import json
+        texts = [d["text"] for d in json.load(open(os.path.join(fixtures, "reference", "tiny-llama-spm.json")))["docs"]]
+        for inp in sorted(f for f in os.listdir(os.path.join(fixtures, "tokenizer")) if f.endswith(".inp")):
+            raw = open(os.path.join(fixtures, "tokenizer", inp), encoding="utf-8").read()
+            texts += [t for t in raw.split("\n__ggml_vocab_test__\n") if t]
+        same = 0
+        for t in texts:
+            path = "/tmp/ts_smollm2_fixture.txt"
+            open(path, "w", encoding="utf-8").write(t)
+            ts = [int(x) for x in subprocess.run([args.tokenscope, "tokenize", "-m", args.model, "-f", path],
+                                                 check=True, capture_output=True, text=True).stdout.split()]
+            if ts == tok.encode(t, add_special_tokens=False).ids:
+                same += 1
+            else:
+                print("  differs:", repr(t[:60]))
+        ok = same == len(texts)
+        print(f"fixture texts (12 reference documents + tokenizer test inputs): {same}/{len(texts)} identical")
     text = varied_text(args.size)
     path = "/tmp/ts_smollm2_varied.txt"
     open(path, "w", encoding="utf-8").write(text)
@@ -99,7 +122,7 @@ def main():
         k = next((j for j in range(min(len(hf), len(ts))) if hf[j] != ts[j]), min(len(hf), len(ts)))
         print(f"  first difference at token {k}: hf {hf[k:k+8]} tokenscope {ts[k:k+8]}")
         print("  text:", repr(tok.decode(hf[max(0, k - 5):k + 8])))
-    return 0 if same else 1
+    return 0 if same and ok else 1
 
 
 if __name__ == "__main__":
