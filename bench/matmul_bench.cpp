@@ -3,8 +3,9 @@
 //
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
-// (int8 activations, AVX-512 VNNI). Compare with the machine's measured fp32 FMA peak
-// (docs/performance.md) and always measure a baseline in the same run: the cores may be shared.
+// (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection).
+// Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
+// the cores may be shared.
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -39,7 +40,7 @@ const std::vector<uint8_t>& weights(DType t, int64_t n, int64_t k) {
 
 // Precision of the product: the default exact fp32 path, or --fast's int8 activations (falls back to exact where the
 // CPU has no AVX-512 VNNI; the label says which ran).
-template <ts::Precision P>
+template <ts::Precision P, int kActBlock = ts::kFastBlock>
 void run_matmul(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   const auto t = static_cast<DType>(state.range(3));
@@ -52,12 +53,13 @@ void run_matmul(benchmark::State& state) {
   for (auto& v : x) v = nd(rng);
   ts::ThreadPool pool(threads);
   for (auto _ : state) {
-    ts::matmul(W, x.data(), m, k, y.data(), n, pool, P);
+    ts::matmul(W, x.data(), m, k, y.data(), n, pool, P, kActBlock);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
   const bool int8 = P == ts::Precision::kFast && m > ts::kFastMinRows && ts::fast_matmul_available(t);
-  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" + (int8 ? " int8" : ""));
+  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" +
+                 (int8 ? " int8/" + std::to_string(kActBlock) : ""));
   // Rates print with SI prefixes: "FLOP/s=200G/s" is 200 GFLOP/s.
   state.counters["FLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
@@ -74,6 +76,8 @@ void Shapes(benchmark::internal::Benchmark* b) {
 
 void BM_Matmul(benchmark::State& state) { run_matmul<ts::Precision::kExact>(state); }
 void BM_MatmulFast(benchmark::State& state) { run_matmul<ts::Precision::kFast>(state); }
+// Activation blocks of 16, as the model uses for the FFN down projection (k = 5632).
+void BM_MatmulFastFine(benchmark::State& state) { run_matmul<ts::Precision::kFast, ts::kFastFineBlock>(state); }
 
 // The int8 path: prompt-sized m only (m <= kFastMinRows runs the exact path), the types of Q8_0 and Q4_K_M files.
 void FastShapes(benchmark::internal::Benchmark* b) {
@@ -84,6 +88,11 @@ void FastShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulFastFine)
+    ->ArgsProduct({{512}, {5632}, {2048}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
+                                           static_cast<int64_t>(DType::Q6_K)}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -205,8 +205,7 @@ namespace {
 using int8_detail::Int8Format;
 using int8_detail::Int8Kernel;
 
-// k-block: a multiple of every block size (32, 256); a 32-row B sliver of 512 codes is 16 KiB.
-constexpr int64_t kKc = 512;
+using int8_detail::kKc;
 // Weight rows per thread chunk: the nc × kc panel (128 KiB of codes) stays in L2 while every X sliver streams past.
 constexpr int64_t kNc = 256;
 // Activation rows per pass: bounds the packed copy of X (about 1.1 bytes per element).

@@ -22,6 +22,10 @@
 
 namespace ts::int8_detail {
 
+// k-block of the GEMM: a multiple of every block size (32, 256); a 32-row B sliver of 512 codes is 16 KiB and stays
+// in L1 with its scales while the A slivers stream past it.
+constexpr int64_t kKc = 512;
+
 struct Int8Format {
   int native_sb = 32;  // elements per sub-block of the weight type (one scale, and one min where it has them)
   int act = 32;        // elements per activation scale: 32 or 16

@@ -31,7 +31,7 @@ namespace {
 
 constexpr int kMr = 6;
 constexpr int kNr = 32;
-constexpr int64_t kMaxKc = 512;  // the driver's k-block (matmul_int8.cpp); row buffers below are sized for it
+constexpr int64_t kMaxKc = kKc;  // the driver's k-block: row buffers below are sized for it
 
 inline float hmax(__m512 v) {
   __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
@@ -149,19 +149,34 @@ inline float half(const uint8_t* p) {
   return _cvtsh_ss(h);
 }
 
+// Where a decoder puts the scale (or min) of native sub-block s: straight into the B sliver's [ns][kNr] table at
+// column j (the pointer is offset by j), repeated when a native scale covers two product sub-blocks.
+struct ScaleOut {
+  float* p;
+  bool repeat;
+  void put(int64_t s, float v) const {
+    if (repeat) {
+      p[2 * s * kNr] = v;
+      p[(2 * s + 1) * kNr] = v;
+    } else {
+      p[s * kNr] = v;
+    }
+  }
+};
+
 // SIMD decoders: the same codes, scales and mins as decode_row_ref (u 32-byte aligned).
-void decode_q8_0(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* ws) {
+void decode_q8_0(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, ScaleOut ws) {
   const uint8_t* b = row + (k0 / 32) * sizeof(quant::BlockQ8_0);
   for (int64_t i = 0; i < kc / 32; ++i, b += sizeof(quant::BlockQ8_0)) {
-    ws[i] = half(b);
+    ws.put(i, half(b));
     store256(u + 32 * i, _mm256_xor_si256(load256(b + 2), _mm256_set1_epi8(static_cast<char>(0x80))));
   }
 }
 
-void decode_q4_0(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* ws) {
+void decode_q4_0(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, ScaleOut ws) {
   const uint8_t* b = row + (k0 / 32) * sizeof(quant::BlockQ4_0);
   for (int64_t i = 0; i < kc / 32; ++i, b += sizeof(quant::BlockQ4_0)) {
-    ws[i] = half(b);
+    ws.put(i, half(b));
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
     const __m128i m = _mm_set1_epi8(0x0F);
     _mm_store_si128(reinterpret_cast<__m128i*>(u + 32 * i), _mm_and_si128(v, m));
@@ -170,16 +185,27 @@ void decode_q4_0(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* 
 }
 
 // Q4_K (q5 = false) and Q5_K (q5 = true).
-void decode_q45_k(bool q5, const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* ws, float* wm) {
+void decode_q45_k(bool q5, const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, ScaleOut ws, ScaleOut wm) {
   const size_t bytes = q5 ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
   const uint8_t* b = row + (k0 / 256) * bytes;
-  for (int64_t i = 0; i < kc / 256; ++i, b += bytes, u += 256, ws += 8, wm += 8) {
-    const float d = half(b), dmin = half(b + 2);
+  for (int64_t i = 0; i < kc / 256; ++i, b += bytes, u += 256) {
+    // The eight 6-bit scales and mins (k4_scale_min's packing), four bytes at a time: bytes 0..3 and 4..7 hold
+    // scales / mins 0..3 in their low six bits and the top two bits of 4..7; bytes 8..11 the low nibbles of 4..7.
+    uint32_t A, B, C;
+    std::memcpy(&A, b + 4, 4);
+    std::memcpy(&B, b + 8, 4);
+    std::memcpy(&C, b + 12, 4);
+    const uint32_t sc_lo = A & 0x3f3f3f3fu, m_lo = B & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (C & 0x0f0f0f0fu) | ((A >> 2) & 0x30303030u);
+    const uint32_t m_hi = ((C >> 4) & 0x0f0f0f0fu) | ((B >> 2) & 0x30303030u);
+    alignas(32) float scale[8], min[8];
+    _mm256_store_ps(scale, _mm256_mul_ps(_mm256_set1_ps(half(b)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+                                                                        _mm_set_epi32(0, 0, sc_hi, sc_lo)))));
+    _mm256_store_ps(min, _mm256_mul_ps(_mm256_set1_ps(half(b + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+                                                                         _mm_set_epi32(0, 0, m_hi, m_lo)))));
     for (int s = 0; s < 8; ++s) {
-      uint8_t sc, m;
-      quant::k4_scale_min(s, b + 4, &sc, &m);
-      ws[s] = d * static_cast<float>(sc);
-      wm[s] = dmin * static_cast<float>(m);
+      ws.put(8 * i + s, scale[s]);
+      wm.put(8 * i + s, min[s]);
     }
     const uint8_t* qs = b + (q5 ? 48 : 16);
     const __m256i qh = q5 ? load256(b + 16) : _mm256_setzero_si256();
@@ -200,12 +226,12 @@ void decode_q45_k(bool q5, const uint8_t* row, int64_t k0, int64_t kc, uint8_t* 
   }
 }
 
-void decode_q6_k(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, float* ws) {
+void decode_q6_k(const uint8_t* row, int64_t k0, int64_t kc, uint8_t* u, ScaleOut ws) {
   const auto* b = reinterpret_cast<const quant::BlockQ6_K*>(row) + k0 / 256;
   const __m256i three = _mm256_set1_epi8(3);
-  for (int64_t i = 0; i < kc / 256; ++i, u += 256, ws += 16) {
+  for (int64_t i = 0; i < kc / 256; ++i, u += 256) {
     const float d = _cvtsh_ss(b[i].d);
-    for (int s = 0; s < 16; ++s) ws[s] = d * static_cast<float>(b[i].scales[s]);
+    for (int s = 0; s < 16; ++s) ws.put(16 * i + s, d * static_cast<float>(b[i].scales[s]));
     for (int h = 0; h < 2; ++h) {
       const __m256i l0 = load256(b[i].ql + 64 * h), l1 = load256(b[i].ql + 64 * h + 32);
       const __m256i qh = load256(b[i].qh + 32 * h);
@@ -267,18 +293,20 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
       continue;
     }
     const uint8_t* row = base + static_cast<size_t>(j) * stride;
+    const ScaleOut out_ws{ws + j, repeat}, out_wm{wm + j, repeat};
     switch (t) {
-      case DType::Q8_0: decode_q8_0(row, k0, kc, codes[j], row_ws); break;
-      case DType::Q4_0: decode_q4_0(row, k0, kc, codes[j], row_ws); break;
-      case DType::Q4_K: decode_q45_k(false, row, k0, kc, codes[j], row_ws, row_wm); break;
-      case DType::Q5_K: decode_q45_k(true, row, k0, kc, codes[j], row_ws, row_wm); break;
-      case DType::Q6_K: decode_q6_k(row, k0, kc, codes[j], row_ws); break;
-      default: decode_row_ref(t, row, k0, kc, codes[j], row_ws, row_wm); break;
-    }
-    for (int64_t s = 0; s < ns; ++s) {
-      const int64_t native = repeat ? s / 2 : s;
-      ws[s * kNr + j] = row_ws[native];
-      if (mins) wm[s * kNr + j] = row_wm[native];
+      case DType::Q8_0: decode_q8_0(row, k0, kc, codes[j], out_ws); break;
+      case DType::Q4_0: decode_q4_0(row, k0, kc, codes[j], out_ws); break;
+      case DType::Q4_K: decode_q45_k(false, row, k0, kc, codes[j], out_ws, out_wm); break;
+      case DType::Q5_K: decode_q45_k(true, row, k0, kc, codes[j], out_ws, out_wm); break;
+      case DType::Q6_K: decode_q6_k(row, k0, kc, codes[j], out_ws); break;
+      default:
+        decode_row_ref(t, row, k0, kc, codes[j], row_ws, row_wm);
+        for (int64_t s = 0; s < kc / f.native_sb; ++s) {
+          out_ws.put(s, row_ws[s]);
+          if (mins) out_wm.put(s, row_wm[s]);
+        }
+        break;
     }
   }
   auto* out = reinterpret_cast<int32_t*>(dst);
