@@ -37,18 +37,6 @@ struct Opts {
   bool summary_only = false;
 };
 
-std::string tsv_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '\t') r += "\\t";
-    else if (c == '\n') r += "\\n";
-    else if (c == '\r') r += "\\r";
-    else if (c == '\\') r += "\\\\";
-    else r += c;
-  }
-  return r;
-}
-
 // The text of token positions [b, e) of d.
 std::string span_text(const Document& d, int64_t b, int64_t e) {
   if (b >= static_cast<int64_t>(d.offsets.size())) return "";

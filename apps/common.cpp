@@ -38,6 +38,18 @@ Json bytes_array(const std::string& bytes) {
   return a;
 }
 
+std::string tsv_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '\t') r += "\\t";
+    else if (c == '\n') r += "\\n";
+    else if (c == '\r') r += "\\r";
+    else if (c == '\\') r += "\\\\";
+    else r += c;
+  }
+  return r;
+}
+
 double round6(double x) {
   if (!std::isfinite(x)) return x;
   return std::round(x * 1e6) / 1e6;

@@ -22,6 +22,8 @@ Expected<std::string> read_text_file(const std::string& path);
 std::string dump_json(const Json& j);
 // A token's raw bytes as a JSON array of integers (OpenAI's `bytes`).
 Json bytes_array(const std::string& bytes);
+// A TSV field: tab, newline, carriage return and backslash escaped as \t \n \r \\.
+std::string tsv_escape(const std::string& s);
 // x rounded to 6 decimals, so the JSON holds short numbers (the statistics are far less exact than that anyway).
 double round6(double x);
 // The model to use. `given` may be a path, `demo` (the bundled model) or a known model's name (smollm2-135m, looked

@@ -44,18 +44,6 @@ struct Doc {
   Json fields = Json::object();  // the input line's other fields
 };
 
-std::string tsv_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '\t') r += "\\t";
-    else if (c == '\n') r += "\\n";
-    else if (c == '\r') r += "\\r";
-    else if (c == '\\') r += "\\\\";
-    else r += c;
-  }
-  return r;
-}
-
 Doc doc_from_text(const Engine& e, const std::string& text, bool parse_special) {
   Doc d;
   EncodeOptions eo;
