@@ -2,8 +2,9 @@
 //
 // Weights are typed views into the mapping (never copied), except the small norm vectors and biases, which are
 // dequantized to fp32 once at load. Activations are fp32; each matrix product is exact to fp32 rounding whatever
-// the stored type (see tensor/matmul.h), unless set_precision(Precision::kFast) trades that for int8 activations. forward() is const and keeps its scratch per call, so one Model can serve
-// several sequences (each with its own KVCache) from different threads.
+// the stored type (see tensor/matmul.h), unless set_precision(Precision::kFast) trades that for int8 activations.
+// forward() is const and keeps its scratch per call, so one Model can serve several sequences (each with its own
+// KVCache) from different threads.
 #pragma once
 
 #include <cstdint>

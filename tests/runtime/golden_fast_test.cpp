@@ -51,7 +51,8 @@ TEST_P(GoldenFast, DeviatesFromExactNoMoreThanLlamaCpp) {
     ScoreOptions opt;
     opt.top_k = 0;
     std::vector<double> got;
-    auto s = score_sequence(*(*e)->model, ids, opt, pool, [&](const ScoredToken& t) { got.push_back(t.stats.logprob); });
+    auto s = score_sequence(*(*e)->model, ids, opt, pool,
+                            [&](const ScoredToken& t) { got.push_back(t.stats.logprob); });
     ASSERT_TRUE(s.ok()) << s.error().message;
     ASSERT_EQ(got.size(), exact.size());
     for (size_t i = 0; i < got.size(); ++i) {

@@ -2,10 +2,12 @@
 //
 // Three bounds:
 //  * SIMD against matmul_int8_ref (same quantized activations, integer block sums, scales in double): they differ
-//    only by fp32 rounding of the per-sub-block partial sums, |Δ| <= 1e-5 · Σ_k (|ws·(u−off)| + |wm|)·|x| + 1e-6.
+//    only by fp32 rounding of the per-sub-block partial sums:
+//    |Δ| <= 1e-5 · Σ_k (|ws·(u−off)| + |wm|)·|x| + 1e-6.
 //  * Either against the fp64 product of the stored weights with the unquantized activations: rounding x to dx·q
-//    moves each element by at most dx/2 (dx = its block's max|x| / 127; blocks of 32 or 16), so |Δ| <= Σ_k |ws·(u−off)| · dx/2 plus the
-//    fp32 rounding above. A kernel that dropped or mis-scaled a block would exceed both by orders of magnitude.
+//    moves each element by at most dx/2 (dx = its block's max|x| / 127; blocks of 32 or 16), so
+//    |Δ| <= Σ_k |ws·(u−off)| · dx/2 plus the fp32 rounding above.
+//    A kernel that dropped or mis-scaled a block would exceed both by orders of magnitude.
 //  * Where the int8 path does not run (no AVX-512 VNNI, fp weights, m <= kFastMinRows) kFast is bit-identical to
 //    kExact.
 #include <gtest/gtest.h>
@@ -86,7 +88,8 @@ Bounds bounds(const WeightView& W, const float* X, int64_t m, int64_t ldx, int a
       double rb = 0, mb = 0;
       for (int64_t p = 0; p < k; ++p) {
         const size_t s = static_cast<size_t>(p / f.native_sb);
-        const double a = std::fabs(static_cast<double>(ws[s]) * (static_cast<int>(u[static_cast<size_t>(p)]) - f.offset));
+        const int code = static_cast<int>(u[static_cast<size_t>(p)]) - f.offset;
+        const double a = std::fabs(static_cast<double>(ws[s]) * code);
         rb += a * dx[static_cast<size_t>(p / act)] / 2;
         mb += (a + (f.mins ? std::fabs(wm[s]) : 0.0)) * std::fabs(X[i * ldx + p]);
       }
