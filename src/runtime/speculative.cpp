@@ -1,6 +1,8 @@
 // Lossless speculative decoding; see speculative.h for the rules.
 #include "runtime/speculative.h"
 
+#include "runtime/decoder_common.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -73,21 +75,12 @@ Status check_same_vocabulary(const Engine& target, const Engine& draft, const st
 
 namespace {
 
+// generate()'s request errors (decoder_common.h), plus the draft length.
 Status check_prompt(const std::vector<int32_t>& prompt, int64_t n_ctx, const GenerateOptions& opt,
                     const SpeculativeOptions& spec) {
-  const int64_t n = static_cast<int64_t>(prompt.size());
-  if (n == 0) return Error::input("generate: empty prompt (nothing to continue; the model adds no BOS)");
-  if (n >= n_ctx)
-    return Error::input("generate: prompt of " + std::to_string(n) + " tokens fills the context of " +
-                        std::to_string(n_ctx));
-  if (opt.n_new < 0) return Error::input("generate: negative token count " + std::to_string(opt.n_new));
+  if (auto s = decoder::check_request("generate", prompt, n_ctx, opt); !s) return s;
   if (spec.n_draft < 1) return Error::input("generate: --spec-n must be at least 1");
   return ok_status();
-}
-
-int64_t context_of(const Engine& e, const GenerateOptions& opt) {
-  const int64_t train = e.model->config().n_ctx_train;
-  return opt.ctx > 0 ? std::min(opt.ctx, train) : train;
 }
 
 }  // namespace
@@ -96,7 +89,7 @@ Expected<GenerateSummary> generate_speculative(const Engine& target, const std::
                                                sampling::Chain& chain, sampling::Rng& rng,
                                                const GenerateOptions& opt, const SpeculativeOptions& spec,
                                                ThreadPool& pool, const GenSink& sink) {
-  const int64_t n_ctx = context_of(target, opt);
+  const int64_t n_ctx = decoder::context_limit(target, opt);
   if (auto s = check_prompt(prompt, n_ctx, opt, spec); !s) return s.error();
   const int64_t cap = std::min(n_ctx, static_cast<int64_t>(prompt.size()) + opt.n_new + 1);
   ModelOracle t(*target.model, cap, pool);
@@ -115,7 +108,7 @@ Expected<GenerateSummary> speculative_loop(const Engine& target, LogitOracle& ts
                                            const std::vector<int32_t>& prompt, sampling::Chain& chain,
                                            sampling::Rng& rng, const GenerateOptions& opt,
                                            const SpeculativeOptions& spec, const GenSink& sink) {
-  const int64_t n_ctx = context_of(target, opt);
+  const int64_t n_ctx = decoder::context_limit(target, opt);
   if (auto s = check_prompt(prompt, n_ctx, opt, spec); !s) return s.error();
   if (dseq && !spec.draft) return Error::internal("speculative_loop: a draft oracle needs spec.draft");
   const int64_t n = static_cast<int64_t>(prompt.size());

@@ -1,6 +1,8 @@
 // Tree speculative decoding: DySpec drafting, multi-step verification, the loop; see tree_speculative.h.
 #include "runtime/tree_speculative.h"
 
+#include "runtime/decoder_common.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -196,19 +198,9 @@ Expected<DraftTree> draft_dyspec(const Engine& draft, TreeLogitOracle& oracle, c
 
 namespace {
 
-int64_t context_of(const Engine& e, const GenerateOptions& opt) {
-  const int64_t train = e.model->config().n_ctx_train;
-  return opt.ctx > 0 ? std::min(opt.ctx, train) : train;
-}
-
 Status check_request(const std::vector<int32_t>& prompt, int64_t n_ctx, const GenerateOptions& opt,
                      const TreeSpecOptions& spec) {
-  const int64_t n = static_cast<int64_t>(prompt.size());
-  if (n == 0) return Error::input("generate: empty prompt (nothing to continue; the model adds no BOS)");
-  if (n >= n_ctx)
-    return Error::input("generate: prompt of " + std::to_string(n) + " tokens fills the context of " +
-                        std::to_string(n_ctx));
-  if (opt.n_new < 0) return Error::input("generate: negative token count " + std::to_string(opt.n_new));
+  if (auto s = decoder::check_request("generate", prompt, n_ctx, opt); !s) return s;
   if (spec.max_nodes < 1) return Error::input("generate: tree node budget " + std::to_string(spec.max_nodes) +
                                               " must be at least 1");
   if (spec.max_depth < 1) return Error::input("generate: tree depth " + std::to_string(spec.max_depth) +
@@ -223,7 +215,7 @@ Expected<GenerateSummary> tree_speculative_loop(const Engine& target, TreeLogitO
                                                 sampling::Chain& chain, sampling::Rng& rng,
                                                 const GenerateOptions& opt, const TreeSpecOptions& spec,
                                                 const GenSink& sink) {
-  const int64_t n_ctx = context_of(target, opt);
+  const int64_t n_ctx = decoder::context_limit(target, opt);
   if (auto s = check_request(prompt, n_ctx, opt, spec); !s) return s.error();
   const bool dyspec = spec.drafter == TreeDrafter::kDySpec;
   if (dyspec && (!doracle || !spec.draft)) return Error::input("generate: DySpec tree drafting needs a draft model");
@@ -323,7 +315,7 @@ Expected<GenerateSummary> generate_tree_speculative(const Engine& target, const 
                                                     sampling::Chain& chain, sampling::Rng& rng,
                                                     const GenerateOptions& opt, const TreeSpecOptions& spec,
                                                     ThreadPool& pool, const GenSink& sink) {
-  const int64_t n_ctx = context_of(target, opt);
+  const int64_t n_ctx = decoder::context_limit(target, opt);
   if (auto s = check_request(prompt, n_ctx, opt, spec); !s) return s.error();
   // slots: the committed tokens (at most n_ctx − 1 before the last round) plus the root and the tree
   const int64_t committed = std::min(n_ctx, static_cast<int64_t>(prompt.size()) + opt.n_new);
