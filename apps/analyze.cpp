@@ -11,6 +11,7 @@
 // --top-fraction; forking = entropy in the top --top-fraction (the 80/20 paper); chow_quantiles = quantiles of
 // p(x_t) at α = 0, 0.1, …, 1 (cascades paper); highest_entropy_span = the --window consecutive tokens with the
 // highest mean entropy, pos = [first, last + 1) in the token sequence. tsv: one row per token, summaries on stderr.
+// --shard/--out/--resume/--progress (jsonl only): shard.h.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "common.h"
 #include "documents.h"
 #include "runtime/analyzer.h"
+#include "shard.h"
 
 namespace ts::cli {
 namespace {
@@ -31,6 +33,7 @@ namespace {
 struct Opts {
   std::string model, format = "jsonl";
   InputOptions in;
+  ShardOptions shard;
   int64_t window = 8, ctx = 0, batch = 256;
   double top_fraction = 0.2;
   int top = 0, threads = 0;
@@ -47,7 +50,7 @@ std::string span_text(const Document& d, int64_t b, int64_t e) {
   return to > from ? d.text.substr(from, to - from) : std::string();
 }
 
-void print_document(const Opts& o, const Tokenizer& tok, int64_t doc, const Document& d,
+void print_document(FILE* f, const Opts& o, const Tokenizer& tok, int64_t doc, const Document& d,
                     const std::vector<AnalyzedPosition>& toks) {
   std::vector<analysis::PositionSignals> sig;
   sig.reserve(toks.size());
@@ -97,7 +100,7 @@ void print_document(const Opts& o, const Tokenizer& tok, int64_t doc, const Docu
       out += '\n';
     }
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fwrite(out.data(), 1, out.size(), f);
 
   analysis::DocumentInputs din;
   din.text_bytes = d.text_bytes;
@@ -138,12 +141,17 @@ void print_document(const Opts& o, const Tokenizer& tok, int64_t doc, const Docu
                  (long long)doc, (long long)p.tokens, p.nll_mean, p.ppl, p.bits_per_byte, ds->mean_entropy);
   } else {
     const std::string line = dump_json(Json{{"doc", doc}, {"summary", std::move(s)}}) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fwrite(line.data(), 1, line.size(), f);
   }
-  std::fflush(stdout);
+  std::fflush(f);
 }
 
 int run_analyze(const Opts& o) {
+  if (o.format == "tsv" && !o.shard.out_dir.empty())
+    return report(Error::input("analyze: --out writes jsonl; --format tsv prints to stdout"));
+  auto corpus = CorpusOutput::open("analyze", o.shard, DocLayout::kLinesThenSummary, !o.in.jsonl.empty());
+  if (!corpus) return report(corpus.error());
+  FILE* f = (*corpus)->stream();
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
   const Engine& e = **eng;
@@ -153,7 +161,7 @@ int run_analyze(const Opts& o) {
   ao.batch = o.batch;
   ao.top_k = o.top;
   if (o.format == "tsv")
-    std::printf("doc\tpos\tid\ttoken\toffset\tlogprob\trank\tentropy\tvarentropy\tmax_prob\tmargin\ttypicality\t"
+    std::fprintf(f, "doc\tpos\tid\ttoken\toffset\tlogprob\trank\tentropy\tvarentropy\tmax_prob\tmargin\ttypicality\t"
                 "window_entropy\thwe\tforking\n");
   std::vector<AnalyzedPosition> toks;
   return for_each_document("analyze", e.tokenizer, e.model->config().n_vocab, o.in,
@@ -165,9 +173,10 @@ int run_analyze(const Opts& o) {
                                                          token_progress("analyze", doc, t.pos, std::ssize(d.ids));
                                                        });
                              if (!s) return report(s.error());
-                             print_document(o, e.tokenizer, doc, d, toks);
+                             print_document(f, o, e.tokenizer, doc, d, toks);
                              return 0;
-                           });
+                           },
+                           corpus->get());
 }
 
 }  // namespace
@@ -191,6 +200,7 @@ void register_analyze(CLI::App& app, Run& run) {
                                    "stride ctx/2 as in `score`")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
+  add_shard_options(cmd, o->shard);
   cmd->callback([&run, o] {
     run = [o] {
       auto mp = resolve_model(o->model);

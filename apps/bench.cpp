@@ -2,6 +2,8 @@
 //
 //   prompt (pp):  score_sequence over -p random token ids with the full statistics (logprob, rank, entropy, top-5)
 //                 at every position, in one context window of -p positions; prompt_tokens_per_s = p / seconds.
+//                 --stats logits: the same forward calls (-b positions each, the logits of every position) without
+//                 the statistics — the difference is what the statistics cost.
 //   ttft:         a fresh cache, Model::forward over the same -p ids with the logits of the last row only, then the
 //                 argmax: the wait before the first generated token of a -p token prompt (-p 0: of the short prompt).
 //   generation:   a fresh cache, a short prompt of kGenPrompt random ids, then -n single-token forward calls, each
@@ -36,6 +38,7 @@ struct Opts {
   int threads = 0, reps = 5;
   uint64_t seed = 1;
   bool fast = false;  // --fast: int8 activations (Precision::kFast)
+  std::string stats = "full";  // full: score_sequence's statistics; logits: the forward passes alone
 };
 
 struct Series {
@@ -69,9 +72,10 @@ class Bench {
     logits_.resize(static_cast<size_t>(m.config().n_vocab));
   }
 
-  // Seconds to score ids[0..n) with the full statistics.
+  // Seconds to score ids[0..n) with the full statistics (or, --stats logits, to compute every position's logits).
   Expected<double> prompt(int64_t n) {
     std::vector<int32_t> ids(prompt_.begin(), prompt_.begin() + n);
+    if (o_.stats == "logits") return logits_only(ids);
     ScoreOptions so;
     so.ctx = std::max<int64_t>(n, 2);  // one window, as llama-bench evaluates its prompt
     so.batch = o_.batch;
@@ -83,6 +87,21 @@ class Bench {
     if (!s) return s.error();
     checksum_ += sink;
     return sec;
+  }
+
+  // Seconds of the forward calls score_sequence makes for ids (batches of -b positions, logits of every row), with
+  // nothing computed from the logits.
+  Expected<double> logits_only(const std::vector<int32_t>& ids) {
+    const int64_t n = static_cast<int64_t>(ids.size()), b = o_.batch, nv = m_.config().n_vocab;
+    std::vector<float> rows(static_cast<size_t>(std::min(n, b) * nv));
+    const auto t0 = Clock::now();
+    KVCache cache(m_.config(), std::max<int64_t>(n, 2));
+    for (int64_t p = 0; p < n; p += b) {
+      const int64_t c = std::min(b, n - p);
+      if (auto s = m_.forward(ids.data() + p, c, cache, rows.data(), pool_); !s) return s.error();
+      checksum_ += rows[static_cast<size_t>((c - 1) * nv)];
+    }
+    return seconds_since(t0);
   }
 
   // Seconds from an empty cache to the first generated token of ids[0..n).
@@ -183,7 +202,7 @@ int run_bench(const Opts& o) {
                         {"size_mib", round6(static_cast<double>(weight_bytes) / (1024.0 * 1024.0))},
                         {"params", n_params}, {"threads", threads}, {"prompt_tokens", o.prompt},
                         {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps},
-                        {"precision", o.fast ? "fast" : "exact"}};
+                        {"precision", o.fast ? "fast" : "exact"}, {"stats", o.stats}};
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
@@ -193,7 +212,8 @@ int run_bench(const Opts& o) {
   }
   std::printf("model   %s: %s %s, %.1f MiB, %.2f M params; %d threads, batch %lld, %d repetitions%s\n",
               o.model.c_str(), c.arch.c_str(), types.c_str(), static_cast<double>(weight_bytes) / (1024.0 * 1024.0),
-              static_cast<double>(n_params) / 1e6, threads, (long long)o.batch, o.reps, o.fast ? ", --fast" : "");
+              static_cast<double>(n_params) / 1e6, threads, (long long)o.batch, o.reps,
+              (std::string(o.fast ? ", --fast" : "") + (o.stats == "logits" ? ", --stats logits" : "")).c_str());
   std::printf("| %-12s | %12s | %12s | %12s |\n", "test", "median", "min", "max");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "------------", "-----------:", "-----------:", "-----------:");
   auto row = [](const std::string& name, const Series& s, const char* unit) {
@@ -225,6 +245,10 @@ void register_bench(CLI::App& app, Run& run) {
   cmd->add_option("--seed", o->seed, "Seed of the random token ids");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_flag("--fast", o->fast, "Int8 activations in the matrix products, as llama.cpp (see score --fast)");
+  cmd->add_option("--stats", o->stats,
+                  "Prompt part: full (logprob, rank, entropy, top-5 at every position) or logits (the forward passes "
+                  "alone: what the statistics cost is the difference)")
+      ->check(CLI::IsMember({"full", "logits"}));
   cmd->callback([&run, o] {
     run = [o] {
       auto mp = resolve_model(o->model);

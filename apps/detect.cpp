@@ -14,7 +14,8 @@
 //                   performer default -m, observer default the sampler model (so one extra model serves both
 //                   methods); with observer = performer it is NLL / mean entropy of the one model.
 // Models are run in lockstep, each once per document whatever its roles (runtime/analyzer.h); all must share the
-// scoring model's vocabulary. --terms adds the sums each score is made of.
+// scoring model's vocabulary. --terms adds the sums each score is made of. "doc" is the document index; an input
+// field of that name is not carried. --shard/--out/--resume/--progress: shard.h.
 #include <cmath>
 #include <cstdio>
 
@@ -25,6 +26,7 @@
 #include "documents.h"
 #include "model_set.h"
 #include "runtime/analyzer.h"
+#include "shard.h"
 
 namespace ts::cli {
 namespace {
@@ -38,6 +40,7 @@ const std::vector<std::string>& detect_methods() {
 struct Opts {
   std::string scorer, sampler, observer, performer, methods = "all";
   InputOptions in;
+  ShardOptions shard;
   int64_t ctx = 0, batch = 256;
   int threads = 0;
   bool terms = false;
@@ -47,6 +50,9 @@ int run_detect(const Opts& o) {
   auto methods = parse_method_list("detect", o.methods, detect_methods());
   if (!methods) return report(methods.error());
   auto want = [&](const char* m) { return methods->count(m) > 0; };
+  auto corpus = CorpusOutput::open("detect", o.shard, DocLayout::kOneLine, !o.in.jsonl.empty());
+  if (!corpus) return report(corpus.error());
+  FILE* f = (*corpus)->stream();
   ModelSet set;
   auto scorer = set.load(o.scorer);
   if (!scorer) return report(scorer.error());
@@ -97,8 +103,9 @@ int run_detect(const Opts& o) {
     din.text_bytes = d.text_bytes;
     auto ds = analysis::score_document(sig[0], din);
     if (!ds) return report(ds.error());
-    Json j = {{"doc", doc}};
-    for (auto it = d.fields.begin(); it != d.fields.end(); ++it) j[it.key()] = it.value();
+    Json j = {{"doc", doc}};  // the index, which resume and shard merging rely on: no input field replaces it
+    for (auto it = d.fields.begin(); it != d.fields.end(); ++it)
+      if (it.key() != "doc") j[it.key()] = it.value();
     j["tokens"] = ds->perplexity.tokens;
     Json terms = Json::object();
     if (want("log_likelihood")) j["log_likelihood"] = round_sig(ds->log_likelihood);
@@ -134,10 +141,10 @@ int run_detect(const Opts& o) {
     }
     if (o.terms) j["terms"] = std::move(terms);
     const std::string line = dump_json(j) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fflush(stdout);
+    std::fwrite(line.data(), 1, line.size(), f);
+    std::fflush(f);
     return 0;
-  });
+  }, corpus->get());
 }
 
 }  // namespace
@@ -159,6 +166,7 @@ void register_detect(CLI::App& app, Run& run) {
   cmd->add_option("--ctx", o->ctx, "Context window (default: the smallest of the models', at most 4096)")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
+  add_shard_options(cmd, o->shard);
   cmd->callback([&run, o] { run = [o] { return run_detect(*o); }; });
 }
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "shard.h"
 
 namespace ts::cli {
 
@@ -88,14 +89,20 @@ Expected<Document> document_from_line(const Tokenizer& tok, int64_t n_vocab, con
 }
 
 int for_each_document(const std::string& cmd, const Tokenizer& tok, int64_t n_vocab, const InputOptions& in,
-                      const std::function<int(int64_t, Document&, const Json&)>& fn) {
+                      const std::function<int(int64_t, Document&, const Json&)>& fn, CorpusOutput* corpus) {
   const int sources = !in.file.empty() + !in.jsonl.empty() + in.has_prompt();
   if (sources != 1) {
     const bool single = in.prompt_opt != nullptr;
     return report(Error::input(cmd + (single ? ": give exactly one of -f FILE, -p TEXT, --jsonl DOCS"
                                              : ": give the documents with --jsonl DOCS")));
   }
+  auto end_document = [&]() -> int {
+    if (!corpus) return 0;
+    auto st = corpus->end_document();
+    return st ? 0 : report(st.error());
+  };
   if (in.jsonl.empty()) {
+    if (corpus && !corpus->selects(0)) return 0;  // resumed after its one document
     std::string text = in.prompt;
     if (!in.file.empty()) {
       auto t = read_text_file(in.file);
@@ -104,7 +111,8 @@ int for_each_document(const std::string& cmd, const Tokenizer& tok, int64_t n_vo
     }
     Document d = document_from_text(tok, std::move(text), in.parse_special);
     Progress progress(cmd);  // ends a token-progress line
-    return fn(0, d, Json::object());
+    if (int rc = fn(0, d, Json::object())) return rc;
+    return end_document();
   }
   std::ifstream file;
   std::istream* is = &std::cin;
@@ -113,17 +121,26 @@ int for_each_document(const std::string& cmd, const Tokenizer& tok, int64_t n_vo
     if (!file) return report(Error::input(in.jsonl + ": cannot open"));
     is = &file;
   }
-  Progress progress(cmd);
+  Progress progress(cmd, corpus && corpus->force_progress());
+  if (progress.enabled() && corpus) {
+    int64_t total = -1;  // unknown for stdin
+    if (in.jsonl != "-")
+      if (auto n = count_documents(in.jsonl)) total = corpus->shard().size_of(*n);
+    progress.set_total(total, corpus->resumed_docs());
+  }
   std::string line;
   int64_t line_no = 0, doc = 0;
   while (std::getline(*is, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const int64_t index = doc++;
+    if (corpus && !corpus->selects(index)) continue;  // another shard's, or done before a resume
     Json raw;
     auto d = document_from_line(tok, n_vocab, line, in.jsonl + ":" + std::to_string(line_no), in.parse_special, &raw);
     if (!d) return report(d.error());
-    if (int rc = fn(doc++, *d, raw)) return rc;
-    progress.document_done();
+    if (int rc = fn(index, *d, raw)) return rc;
+    if (int rc = end_document()) return rc;
+    progress.document_done(std::ssize(d->ids));
   }
   if (is->bad()) return report(Error::input(in.jsonl + ": read error"));
   return 0;
@@ -186,25 +203,73 @@ void token_progress(const std::string& cmd, int64_t doc, int64_t pos, int64_t n)
                static_cast<long long>(pos), static_cast<long long>(n));
 }
 
-Progress::Progress(std::string cmd) : cmd_(std::move(cmd)), enabled_(isatty(STDERR_FILENO) != 0) {
+Progress::Progress(std::string cmd, bool force) : cmd_(std::move(cmd)), tty_(isatty(STDERR_FILENO) != 0) {
+  enabled_ = tty_ || force;
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
 Progress::~Progress() {
-  if (printed_ || g_progress_printed) std::fprintf(stderr, "\n");
+  if (enabled_ && docs_ > 0) print(true);
+  if (printed_ || g_progress_printed) {
+    if (tty_) std::fprintf(stderr, "\n");
+  }
   g_progress_printed = false;
 }
 
-void Progress::document_done() {
+void Progress::set_total(int64_t total, int64_t done_before) {
+  total_ = total;
+  done_before_ = done_before;
+}
+
+void Progress::document_done(int64_t tokens) {
   ++docs_;
+  tokens_ += tokens;
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(250)) return;
+  // a terminal: a few times a second, in place; a log: the first document, then every few seconds
+  const auto every = tty_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
+  if (now - last_ < every && !(docs_ == 1 && !tty_)) return;
   last_ = now;
+  print(false);
+}
+
+namespace {
+std::string duration_text(double sec) {
+  const auto s = static_cast<long long>(sec + 0.5);
+  char buf[48];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, s / 60 % 60);
+  else if (s >= 60) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%.1fs", sec);
+  return buf;
+}
+}  // namespace
+
+void Progress::print(bool final) {
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const int64_t done = done_before_ + docs_;
+  std::string line = cmd_ + ": " + std::to_string(done);
+  if (total_ >= 0) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, " (%.0f%%)", total_ ? 100.0 * static_cast<double>(done) / total_ : 100.0);
+    line += " / " + std::to_string(total_) + " documents" + pct;
+  } else {
+    line += " documents";
+  }
+  char rate[64];
+  if (tokens_ > 0) std::snprintf(rate, sizeof rate, ", %.0f tokens/s", sec > 0 ? tokens_ / sec : 0.0);
+  else std::snprintf(rate, sizeof rate, ", %.1f docs/s", sec > 0 ? docs_ / sec : 0.0);
+  line += rate;
+  if (final) {
+    line += ", done in " + duration_text(sec);
+  } else if (total_ >= 0 && docs_ > 0) {
+    const double left = static_cast<double>(std::max<int64_t>(0, total_ - done));
+    line += ", ETA " + duration_text(left * sec / static_cast<double>(docs_));
+  } else {
+    line += ", " + duration_text(sec);
+  }
   printed_ = g_progress_printed = true;
-  const double sec = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(stderr, "\r%s: %lld documents (%.1f s, %.1f docs/s)", cmd_.c_str(), static_cast<long long>(docs_), sec,
-               sec > 0 ? static_cast<double>(docs_) / sec : 0.0);
+  if (tty_) std::fprintf(stderr, "\r%s   ", line.c_str());
+  else std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 }  // namespace ts::cli

@@ -11,7 +11,8 @@
 //   dc_pdd           mean over first occurrences of min(p(x_t)·(−log f(x_t)), a), f from --ref-freq (made by
 //                    `tokenscope freq` with the same tokenizer)                      dc_pdd.h
 // "all" is every method, dc_pdd only when --ref-freq is given. The zlib length is of the whole text (for ids
-// input: the tokens' bytes).
+// input: the tokens' bytes). "doc" is the document index; an input field of that name is not carried.
+// --shard/--out/--resume/--progress: shard.h.
 #include <cstdio>
 
 #include "analysis/document_scores.h"
@@ -19,6 +20,7 @@
 #include "common.h"
 #include "documents.h"
 #include "runtime/analyzer.h"
+#include "shard.h"
 #include "runtime/frequency_table.h"
 
 namespace ts::cli {
@@ -27,6 +29,7 @@ namespace {
 struct Opts {
   std::string model, ref_freq, methods = "all";
   InputOptions in;
+  ShardOptions shard;
   double min_k = 0.2, dc_pdd_bound = 0.01;
   int64_t ctx = 0, batch = 256;
   int threads = 0;
@@ -43,6 +46,9 @@ int run_mia(const Opts& o) {
     methods->erase("dc_pdd");
   }
   auto want = [&](const char* m) { return methods->count(m) > 0; };
+  auto corpus = CorpusOutput::open("mia", o.shard, DocLayout::kOneLine, !o.in.jsonl.empty());
+  if (!corpus) return report(corpus.error());
+  FILE* f = (*corpus)->stream();
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
   const Engine& e = **eng;
@@ -79,8 +85,9 @@ int run_mia(const Opts& o) {
     if (want("dc_pdd")) din.frequency = freq.get();
     auto ds = analysis::score_document(sig, din);
     if (!ds) return report(Error::input("mia: document " + std::to_string(doc) + ": " + ds.error().message));
-    Json j = {{"doc", doc}};
-    for (auto it = d.fields.begin(); it != d.fields.end(); ++it) j[it.key()] = it.value();
+    Json j = {{"doc", doc}};  // the index, which resume and shard merging rely on: no input field replaces it
+    for (auto it = d.fields.begin(); it != d.fields.end(); ++it)
+      if (it.key() != "doc") j[it.key()] = it.value();
     j["tokens"] = ds->perplexity.tokens;
     if (want("loss")) j["loss"] = round_sig(ds->log_likelihood);
     if (want("zlib")) j["zlib_ratio"] = round_sig(ds->zlib_ratio.value_or(std::nan("")));
@@ -88,10 +95,10 @@ int run_mia(const Opts& o) {
     if (want("min_k_plus_plus")) j["min_k_plus_plus"] = round_sig(ds->min_k_plus_plus);
     if (want("dc_pdd")) j["dc_pdd"] = round_sig(ds->dc_pdd.value_or(std::nan("")));
     const std::string line = dump_json(j) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fflush(stdout);
+    std::fwrite(line.data(), 1, line.size(), f);
+    std::fflush(f);
     return 0;
-  });
+  }, corpus->get());
 }
 
 }  // namespace
@@ -111,6 +118,7 @@ void register_mia(CLI::App& app, Run& run) {
   cmd->add_option("--ctx", o->ctx, "Context window (default: the model's, at most 4096)")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
+  add_shard_options(cmd, o->shard);
   cmd->callback([&run, o] {
     run = [o] {
       auto mp = resolve_model(o->model);
