@@ -31,6 +31,7 @@ void register_freq(CLI::App& app, Run& run);
 void register_eval(CLI::App& app, Run& run);
 void register_serve(CLI::App& app, Run& run);
 void register_chat_template(CLI::App& app, Run& run);
+void register_export_tokenizer(CLI::App& app, Run& run);
 
 // Prints "tokenscope: <message>" and returns the exit code for the error's kind.
 int report(const Error& e);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   ts::cli::register_eval(app, run);
   ts::cli::register_serve(app, run);
   ts::cli::register_chat_template(app, run);
+  ts::cli::register_export_tokenizer(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

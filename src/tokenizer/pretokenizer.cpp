@@ -134,9 +134,51 @@ struct RegexSplitter::Compiled {
   }
 };
 
+namespace {
+
+// Unicode White_Space (PropList.txt): what \s means to the reference engines (HF tokenizers' Oniguruma, llama.cpp's
+// own matcher). PCRE2's \s in UCP mode also takes U+180E MONGOLIAN VOWEL SEPARATOR (White_Space before Unicode
+// 6.3), which split "x\u180e'll" differently from HF; so every \s and \S is rewritten to this list before compiling.
+constexpr const char* kWhiteSpace = R"(\t-\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+std::string explicit_white_space(const std::string& re) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < re.size(); ++i) {
+    const char ch = re[i];
+    if (ch == '\\' && i + 1 < re.size()) {
+      const char e = re[i + 1];
+      if (e == 's' || e == 'S') {
+        if (in_class && e == 's') out += kWhiteSpace;
+        else if (!in_class) out += std::string(e == 's' ? "[" : "[^") + kWhiteSpace + "]";
+        else out += "\\S";  // \S inside a class: not used by any pre-tokenizer; left to PCRE2
+      } else {
+        out += ch;
+        out += e;
+      }
+      ++i;
+      continue;
+    }
+    if (!in_class && ch == '[') {
+      in_class = true;
+      out += ch;
+      // a ']' right after '[' or '[^' is a literal
+      if (i + 1 < re.size() && re[i + 1] == '^') out += re[++i];
+      if (i + 1 < re.size() && re[i + 1] == ']') out += re[++i];
+      continue;
+    }
+    if (in_class && ch == ']') in_class = false;
+    out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
 Expected<RegexSplitter> RegexSplitter::compile(const std::vector<std::string>& regexes) {
   auto c = std::make_shared<Compiled>();
-  for (const std::string& re : regexes) {
+  for (const std::string& given : regexes) {
+    const std::string re = explicit_white_space(given);
     int err = 0;
     PCRE2_SIZE err_off = 0;
     // DOLLAR_ENDONLY: `$` is the piece's end only, as in std::regex (deepseek-llm's `\s+$`).
@@ -145,7 +187,7 @@ Expected<RegexSplitter> RegexSplitter::compile(const std::vector<std::string>& r
     if (!code) {
       PCRE2_UCHAR msg[256];
       pcre2_get_error_message(err, msg, sizeof msg);
-      return Error::internal("pre-tokenizer regex '" + re + "': offset " + std::to_string(err_off) + ": " +
+      return Error::internal("pre-tokenizer regex '" + given + "': offset " + std::to_string(err_off) + ": " +
                              reinterpret_cast<const char*>(msg));
     }
     if (pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0) c->jit = false;  // the interpreter still works

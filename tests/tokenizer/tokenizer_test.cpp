@@ -10,6 +10,7 @@
 
 #include "fixtures.h"
 #include "gguf/gguf.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ts {
@@ -370,6 +371,33 @@ TEST(Tokenizer, DefaultConstructedTokenizerIsEmptyAndSafe) {
   EXPECT_TRUE(t.encode("abc").ids.empty());
   EXPECT_EQ(t.decode({1, 2}), "");
   EXPECT_EQ(t.token_text(0), "");
+}
+
+}  // namespace
+}  // namespace ts
+
+namespace ts {
+namespace {
+
+std::vector<std::string> gpt2_pieces(const std::string& text) {
+  PreTokenizerRules rules;
+  EXPECT_TRUE(pre_tokenizer_rules("gpt-2", &rules));
+  auto s = RegexSplitter::compile(rules.regexes);
+  EXPECT_TRUE(static_cast<bool>(s));
+  std::vector<Piece> pieces;
+  s->split(text, pieces);
+  std::vector<std::string> out;
+  for (const Piece& p : pieces) out.emplace_back(text.substr(p.begin, p.end - p.begin));
+  return out;
+}
+
+// \s is Unicode White_Space as HF tokenizers and llama.cpp read it: U+180E (a format character since Unicode 6.3)
+// is not space, so it joins the following punctuation; U+3000 and U+00A0 are space.
+TEST(PreTokenizer, WhiteSpaceIsUnicodeWhiteSpaceWithoutMongolianVowelSeparator) {
+  EXPECT_EQ(gpt2_pieces("x\u180e'll go"), (std::vector<std::string>{"x", "\u180e'", "ll", " go"}));
+  // (only ASCII ' ' joins a word in GPT-2's regex; the last space of a run is left on its own by \s+(?!\S))
+  EXPECT_EQ(gpt2_pieces("a\u3000\u3000b"), (std::vector<std::string>{"a", "\u3000", "\u3000", "b"}));
+  EXPECT_EQ(gpt2_pieces("a\u00a0!"), (std::vector<std::string>{"a", "\u00a0", "!"}));
 }
 
 }  // namespace
