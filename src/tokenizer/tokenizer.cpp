@@ -207,6 +207,7 @@ Expected<Tokenizer> Tokenizer::from_gguf(const gguf::File& f) {
   v.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", spm);
 
   if (spm) {
+    v.spm_words_independent = spm_words_independent(v.token_to_id);
     static const char* hex = "0123456789ABCDEF";
     for (int b = 0; b < 256; ++b) {
       const char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};

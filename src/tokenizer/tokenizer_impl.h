@@ -55,6 +55,10 @@ struct Tokenizer::Impl {
   std::vector<int32_t> special;
   std::vector<uint8_t> rstrip;  // per id: whitespace after this special token is dropped (phi-3)
 
+  // SentencePiece: no token's text has U+2581 right after another character than U+2581, so no merge can join a
+  // character to a following "▁" and the text splits into independent words there (spm.cpp).
+  bool spm_words_independent = false;
+
   // SentencePiece: byte -> "<0xXX>" token (or the one-byte token), -1 when neither exists.
   std::array<int32_t, 256> byte_fallback{};
 
@@ -80,6 +84,9 @@ struct Tokenizer::Impl {
   // Byte-level BPE over one run of input bytes [begin, end) of `input` (no special tokens in it).
   void encode_bpe(std::string_view input, uint32_t begin, uint32_t end, const TokenSink& out) const;
 };
+
+// Whether no token text in `tokens` has U+2581 after a character other than U+2581 (spm_words_independent).
+bool spm_words_independent(const TokenMap& tokens);
 
 // GPT-2's byte-to-unicode table (bytes.py in openai/gpt-2): printable bytes map to themselves, the others to
 // U+0100 upwards in byte order. Returns the UTF-8 form of byte b's character.

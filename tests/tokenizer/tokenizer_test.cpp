@@ -284,6 +284,21 @@ TEST(Tokenizer, SpmUserDefinedTokenIsMatchedEvenWithoutParseSpecial) {
   EXPECT_EQ(t->decode(e.ids), "a<|user|> a");  // the space SentencePiece puts after a special token stays
 }
 
+// A token joining a word to the next ("a▁b") must still be found: the word-by-word encoding is only used when the
+// vocabulary has no such token, and both give the text's one BPE result.
+TEST(Tokenizer, SpmMergesAcrossWordsWhenTheVocabularyHasSuchATokenAndNotOtherwise) {
+  const std::string sp = "\xE2\x96\x81";
+  auto joined = from_writer(spm_vocab({"a", "b", sp, sp + "a", sp + "b", "a" + sp, "a" + sp + "b"},
+                                      {-1, -1, -1, -2, -2, -3, -1}, false));
+  ASSERT_TRUE(joined.ok()) << joined.error().message;
+  EXPECT_EQ(pieces(*joined, joined->encode("a b a", kPlain)),
+            (std::vector<std::string>{"a" + sp + "b", sp + "a"}));
+  auto words = from_writer(spm_vocab({"a", "b", sp, sp + "a", sp + "b", sp + sp}, {-1, -1, -1, -2, -2, -1}, false));
+  ASSERT_TRUE(words.ok()) << words.error().message;
+  EXPECT_EQ(pieces(*words, words->encode("a b  a", kPlain)),
+            (std::vector<std::string>{"a", sp + "b", sp + sp, "a"}));  // "▁▁" (score -1) before "▁a" (-2)
+}
+
 TEST(Tokenizer, SpmAddsEosWhenTheFileAsksForIt) {
   auto w = spm_vocab({"a"}, {-1}, false);
   w.add_bool("tokenizer.ggml.add_eos_token", true);
