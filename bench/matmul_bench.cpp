@@ -3,7 +3,8 @@
 //
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
-// (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection).
+// (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
+// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd).
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
 #include <benchmark/benchmark.h>
@@ -38,8 +39,8 @@ const std::vector<uint8_t>& weights(DType t, int64_t n, int64_t k) {
   return w;
 }
 
-// Precision of the product: the default exact fp32 path, or --fast's int8 activations (falls back to exact where the
-// CPU has no AVX-512 VNNI; the label says which ran).
+// Precision of the product: the default exact fp32 path, --fast's int8 activations or int16 activations (both fall
+// back to exact where the CPU has no AVX-512 VNNI; the label says which ran).
 template <ts::Precision P, int kActBlock = ts::kFastBlock>
 void run_matmul(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
@@ -58,8 +59,9 @@ void run_matmul(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   const bool int8 = P == ts::Precision::kFast && m > ts::kFastMinRows && ts::fast_matmul_available(t);
+  const bool int16 = P == ts::Precision::kInt16 && m > ts::kFastMinRows && ts::int16_matmul_available(t);
   state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" +
-                 (int8 ? " int8/" + std::to_string(kActBlock) : ""));
+                 (int8 ? " int8/" + std::to_string(kActBlock) : "") + (int16 ? " int16/32" : ""));
   // Rates print with SI prefixes: "FLOP/s=200G/s" is 200 GFLOP/s.
   state.counters["FLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
@@ -76,6 +78,7 @@ void Shapes(benchmark::internal::Benchmark* b) {
 
 void BM_Matmul(benchmark::State& state) { run_matmul<ts::Precision::kExact>(state); }
 void BM_MatmulFast(benchmark::State& state) { run_matmul<ts::Precision::kFast>(state); }
+void BM_MatmulInt16(benchmark::State& state) { run_matmul<ts::Precision::kInt16>(state); }
 // Activation blocks of 16, as the model uses for the FFN down projection (k = 5632).
 void BM_MatmulFastFine(benchmark::State& state) { run_matmul<ts::Precision::kFast, ts::kFastFineBlock>(state); }
 
@@ -88,6 +91,7 @@ void FastShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFastFine)
     ->ArgsProduct({{512}, {5632}, {2048}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
                                            static_cast<int64_t>(DType::Q6_K)}, {1, 2}})

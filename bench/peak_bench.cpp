@@ -1,5 +1,6 @@
 // The machine's fp32 FMA peak: independent 512-bit (or 256-bit) FMA chains, no memory traffic. The ceiling for the
-// prompt-evaluation GEMM (compare BM_Matmul's GFLOP/s with it, measured in the same run).
+// prompt-evaluation GEMM (compare BM_Matmul's GFLOP/s with it, measured in the same run). BM_PeakDpwssd /
+// BM_PeakDpbusd: the same for the integer dot-product instructions of the int16 and int8 paths.
 //
 //   tokenscope_bench --benchmark_filter=Peak
 #include <benchmark/benchmark.h>
@@ -59,5 +60,44 @@ void BM_PeakFma(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_PeakFma, 16)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_PeakFma, 8)->Threads(1)->Threads(2)->UseRealTime();
+
+// The integer peaks of the quantized-activation paths: independent 512-bit vpdpwssd (int16 pairs, Precision::kInt16)
+// and vpdpbusd (u8 × s8 quads, kFast) chains. "GOP/s" counts a multiply and an add per product, like GFLOP/s counts
+// an FMA as two, so the three figures compare directly.
+template <bool kWords>
+__attribute__((target("avx512f,avx512vnni"))) int vnni_chains_512(int seed) {
+  __m512i a[12];
+#pragma GCC unroll 12
+  for (int j = 0; j < 12; ++j) a[j] = _mm512_set1_epi32(seed + j);
+  const __m512i x = _mm512_set1_epi32(0x00030001), y = _mm512_set1_epi32(0x00050002);
+  for (int i = 0; i < kInner; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < 12; ++j) a[j] = kWords ? _mm512_dpwssd_epi32(a[j], x, y) : _mm512_dpbusd_epi32(a[j], x, y);
+  }
+  __m512i s = a[0];
+#pragma GCC unroll 12
+  for (int j = 1; j < 12; ++j) s = _mm512_add_epi32(s, a[j]);
+  int out[16];
+  _mm512_storeu_si512(out, s);
+  return out[0];
+}
+
+template <bool kWords>
+void BM_PeakVnni(benchmark::State& state) {
+  if (!__builtin_cpu_supports("avx512vnni")) {
+    state.SkipWithError("CPU lacks AVX-512 VNNI");
+    return;
+  }
+  int sink = 0;
+  for (auto _ : state) sink += vnni_chains_512<kWords>(sink);
+  benchmark::DoNotOptimize(sink);
+  const double ops = 2.0 * (kWords ? 32 : 64) * 12.0 * kInner;  // products per instruction: 16 lanes × 2 or × 4
+  state.counters["GOP/s"] =
+      benchmark::Counter(ops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+void BM_PeakDpwssd(benchmark::State& state) { BM_PeakVnni<true>(state); }
+void BM_PeakDpbusd(benchmark::State& state) { BM_PeakVnni<false>(state); }
+BENCHMARK(BM_PeakDpwssd)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_PeakDpbusd)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace

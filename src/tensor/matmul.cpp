@@ -210,6 +210,11 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
     matmul_int8(W, X, m, ldx, Y, ldy, pool, act_block);
     return;
   }
+  // act_block is kFast's choice: 16-bit activations keep blocks of 32 everywhere
+  if (precision == Precision::kInt16 && m > kFastMinRows && int16_matmul_available(W.type)) {
+    matmul_int16(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
   matmul(W, X, m, ldx, Y, ldy, pool);
 }
 

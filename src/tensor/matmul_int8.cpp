@@ -2,11 +2,12 @@
 // decode and activation quantizer, the scalar reference product, and the blocked driver behind
 // matmul(..., Precision::kFast).
 //
-// The driver is the fp32 GEMM's BLIS loop (matmul.cpp) with bytes instead of floats: X is quantized once per call
-// into mr-row slivers per k-block (shared by all threads); each thread takes chunks of nc weight rows and, per
+// The driver is the fp32 GEMM's BLIS loop (matmul.cpp) with integer codes instead of floats: X is quantized once per
+// call into mr-row slivers per k-block (shared by all threads); each thread takes chunks of nc weight rows and, per
 // k-block, decodes its nc × kc panel of W into nr-row slivers of codes and scales (the panel stays in L2), then runs
 // the register tile for every (X sliver, W sliver) pair. The integer dot products are exact and every output element
-// is summed by one thread in a fixed order, so results do not depend on the thread count.
+// is summed by one thread in a fixed order, so results do not depend on the thread count. The int16 path
+// (matmul_int16.cpp) runs the same driver with its own kernel (blocked_matmul).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -205,10 +206,10 @@ namespace {
 using int8_detail::Int8Format;
 using int8_detail::Int8Kernel;
 
-using int8_detail::kKc;
 // Weight rows per thread chunk: the nc × kc panel (128 KiB of codes) stays in L2 while every X sliver streams past.
 constexpr int64_t kNc = 256;
-// Activation rows per pass: bounds the packed copy of X (about 1.1 bytes per element).
+// Activation rows per pass: bounds the packed copy of X (about 1.1 bytes per element with int8 codes, 2.1 with
+// int16).
 constexpr int64_t kMaxPassRows = 4096;
 
 class AlignedBytes {
@@ -255,9 +256,10 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
   const int64_t n = W.rows, k = W.cols;
   const int mr = kern.mr, nr = kern.nr;
   const int64_t slivers = (m + mr - 1) / mr;
-  const int64_t kblocks = (k + kKc - 1) / kKc;
-  const int64_t a_stride = int8_detail::a_bytes(f, mr, kKc);
-  const int64_t b_stride = int8_detail::b_bytes(f, nr, kKc);
+  const int64_t kc_full = kern.kc;
+  const int64_t kblocks = (k + kc_full - 1) / kc_full;
+  const int64_t a_stride = kern.a_sliver_bytes(f, kc_full);
+  const int64_t b_stride = kern.b_sliver_bytes(f, kc_full);
 
   // Packed X: k-block kb of sliver s at xp + (kb * slivers + s) * a_stride.
   thread_local AlignedBytes x_buf;
@@ -266,7 +268,7 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
     for (int64_t s = s0; s < s1; ++s) {
       const int rows = static_cast<int>(std::min<int64_t>(mr, m - s * mr));
       for (int64_t kb = 0; kb < kblocks; ++kb) {
-        const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
+        const int64_t k0 = kb * kc_full, kc = std::min(kc_full, k - k0);
         kern.pack_a(f, X + s * mr * ldx + k0, ldx, rows, kc, xp + (kb * slivers + s) * a_stride);
       }
     }
@@ -283,7 +285,7 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
       const int64_t n_rows = std::min(nc, n - n0);
       const int64_t n_slivers = (n_rows + nr - 1) / nr;
       for (int64_t kb = 0; kb < kblocks; ++kb) {
-        const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
+        const int64_t k0 = kb * kc_full, kc = std::min(kc_full, k - k0);
         for (int64_t t = 0; t < n_slivers; ++t) {
           const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
           kern.pack_b(W.type, f, W.row(n0 + t * nr), W.row_stride, rows, k0, kc, panel + t * b_stride);
@@ -291,12 +293,12 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
         // While the tiles run, bring the weights the next panel decodes into L2, a few lines per tile.
         SegmentPrefetcher next;
         if (kb + 1 < kblocks)
-          next = SegmentPrefetcher(W, n0, n_rows, (kb + 1) * kKc, std::min(kKc, k - (kb + 1) * kKc));
+          next = SegmentPrefetcher(W, n0, n_rows, (kb + 1) * kc_full, std::min(kc_full, k - (kb + 1) * kc_full));
         else if (c + 1 < c1)
-          next = SegmentPrefetcher(W, n0 + nc, std::min(nc, n - n0 - nc), 0, std::min(kKc, k));
+          next = SegmentPrefetcher(W, n0 + nc, std::min(nc, n - n0 - nc), 0, std::min(kc_full, k));
         const int64_t per_tile = next.lines() / std::max<int64_t>(1, n_slivers * slivers) + 1;
-        // The W sliver (nr × kc codes, 16 KiB) stays in L1 while the X slivers (mr × kc, 3 KiB each) stream past
-        // it from L2: the smaller operand is the one that moves.
+        // The W sliver (nr × kc codes, 16 KiB in both paths) stays in L1 while the X slivers (mr × kc, 3 KiB each)
+        // stream past it from L2: the smaller operand is the one that moves.
         for (int64_t t = 0; t < n_slivers; ++t) {
           const int cols = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
           for (int64_t s = 0; s < slivers; ++s) {
@@ -310,6 +312,17 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
     }
   });
 }
+
+}  // namespace
+
+void int8_detail::blocked_matmul(const Int8Kernel& kern, const Int8Format& f, const WeightView& W, const float* X,
+                                 int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool) {
+  const int64_t pass_rows = kMaxPassRows / kern.mr * kern.mr;
+  for (int64_t i0 = 0; i0 < m; i0 += pass_rows)
+    matmul_int8_pass(kern, f, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool);
+}
+
+namespace {
 
 bool int8_isa_available() {
   return active_isa() == Isa::kAvx512 && cpu_features().avx512vnni;
@@ -330,10 +343,7 @@ void matmul_int8(const WeightView& W, const float* X, int64_t m, int64_t ldx, fl
     matmul(W, X, m, ldx, Y, ldy, pool);
     return;
   }
-  const Int8Kernel kern = int8_detail::int8_kernel_avx512();
-  const int64_t pass_rows = kMaxPassRows / kern.mr * kern.mr;
-  for (int64_t i0 = 0; i0 < m; i0 += pass_rows)
-    matmul_int8_pass(kern, f, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool);
+  int8_detail::blocked_matmul(int8_detail::int8_kernel_avx512(), f, W, X, m, ldx, Y, ldy, pool);
 }
 
 void matmul_int8_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,

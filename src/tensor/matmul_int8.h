@@ -16,8 +16,10 @@
 // so the only approximation is the rounding of x to dx·q (relative 1/254 of each block's max at most).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
+#include "tensor/matmul.h"
 #include "tokenscope/dtype.h"
 
 namespace ts::int8_detail {
@@ -57,8 +59,13 @@ void quantize_act_ref(const float* x, int64_t n, int64_t block, int8_t* q, float
 //     u     uint8  [kc/4][nr][4]   codes of W[j, k0 + 4p + t]; rows past the end are 0
 //     ws    fp32   [ns][nr]        scales (0 past the end), each native scale repeated native_sb / sb times
 //     wm    fp32   [ns][nr]        mins (only when the format has them), repeated likewise
+// The int16 path (matmul_int16.h) plugs its own layouts into the same struct and driver.
 struct Int8Kernel {
   int mr = 0, nr = 0;
+  int64_t kc = kKc;  // the k-block the driver cuts k into: a multiple of 256
+  // Bytes of one packed A sliver (mr rows) and one B sliver (nr rows) of kc columns; multiples of 64.
+  int64_t (*a_sliver_bytes)(const Int8Format& f, int64_t kc) = nullptr;
+  int64_t (*b_sliver_bytes)(const Int8Format& f, int64_t kc) = nullptr;
   // Packs rows × kc of X (row stride ldx, starting at column k0 of the row pointers given) into an A sliver.
   void (*pack_a)(const Int8Format& f, const float* x, int64_t ldx, int rows, int64_t kc, uint8_t* dst) = nullptr;
   // Packs rows × kc of W starting at column k0 (row r at base + r * stride) into a B sliver.
@@ -78,5 +85,23 @@ inline int64_t b_bytes(const Int8Format& f, int nr, int64_t kc) {
 
 // Defined in matmul_int8_avx512.cpp; call only when active_isa() is kAvx512 and the CPU has AVX-512 VNNI.
 Int8Kernel int8_kernel_avx512();
+
+// The blocked, threaded driver (matmul_int8.cpp) for any such kernel: Y (m × W.rows) = X · Wᵀ, k cut into
+// kern.kc blocks, X packed once per pass, W decoded per (chunk of rows, k-block). W.type must have an int8 form.
+void blocked_matmul(const Int8Kernel& kern, const Int8Format& f, const WeightView& W, const float* X, int64_t m,
+                    int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool);
+
+// AVX-512 pieces shared by the int8 and int16 kernels (matmul_int8_avx512.cpp; AVX-512 CPUs only).
+// The largest kc the shared decoder takes.
+constexpr int64_t kMaxDecodeKc = 512;
+// Decodes columns [k0, k0 + kc) of weight rows j < rows (row j at base + j·stride) into codes[j·ld + p] (u8, as
+// decode_row_ref) and the scale tables ws / wm laid out [kc/f.sb][nr] as in a B sliver (each native scale repeated
+// native_sb / sb times; wm must have room for its table even when the format has no mins). Rows rows..nr−1 get
+// zero codes and scales. codes: 64-byte aligned, ld a multiple of 64; kc <= kMaxDecodeKc.
+void decode_sliver_avx512(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int nr,
+                          int64_t k0, int64_t kc, uint8_t* codes, int64_t ld, float* ws, float* wm);
+// out[p·nr + j] = src[j·ld + p] for j < nr (a multiple of 16) and p < n dwords; src rows 64-byte aligned, ld a
+// multiple of 16, out 64-byte aligned.
+void transpose_dwords_avx512(const int32_t* src, int64_t ld, int nr, int64_t n, int32_t* out);
 
 }  // namespace ts::int8_detail

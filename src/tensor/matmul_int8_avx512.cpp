@@ -32,6 +32,7 @@ namespace {
 constexpr int kMr = 6;
 constexpr int kNr = 32;
 constexpr int64_t kMaxKc = kKc;  // the driver's k-block: row buffers below are sized for it
+static_assert(kMaxKc <= kMaxDecodeKc);
 
 inline float hmax(__m512 v) {
   __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
@@ -149,17 +150,18 @@ inline float half(const uint8_t* p) {
   return _cvtsh_ss(h);
 }
 
-// Where a decoder puts the scale (or min) of native sub-block s: straight into the B sliver's [ns][kNr] table at
+// Where a decoder puts the scale (or min) of native sub-block s: straight into the B sliver's [ns][nr] table at
 // column j (the pointer is offset by j), repeated when a native scale covers two product sub-blocks.
 struct ScaleOut {
   float* p;
+  int64_t nr;
   bool repeat;
   void put(int64_t s, float v) const {
     if (repeat) {
-      p[2 * s * kNr] = v;
-      p[(2 * s + 1) * kNr] = v;
+      p[2 * s * nr] = v;
+      p[(2 * s + 1) * nr] = v;
     } else {
-      p[s * kNr] = v;
+      p[s * nr] = v;
     }
   }
 };
@@ -266,13 +268,12 @@ size_t bytes_of(DType t, int64_t n) {
   }
 }
 
-void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
-            uint8_t* dst) {
+}  // namespace
+
+void decode_sliver_avx512(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int nr,
+                          int64_t k0, int64_t kc, uint8_t* codes, int64_t ld, float* ws, float* wm) {
   const int64_t ns = kc / f.sb;
-  auto* ws = reinterpret_cast<float*>(dst + kc * kNr);
-  float* wm = ws + ns * kNr;
-  alignas(64) uint8_t codes[kNr][kMaxKc];
-  float row_ws[kMaxKc / 16], row_wm[kMaxKc / 16];
+  float row_ws[kMaxDecodeKc / 16], row_wm[kMaxDecodeKc / 16];
   // The rows' segments come from memory (W is streamed once per call), 32 short runs too short for the hardware
   // prefetcher: fetch each segment kAhead rows before it is decoded.
   constexpr int kAhead = 4;
@@ -285,23 +286,24 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
   for (int j = 0; j < kAhead; ++j) prefetch_row(j);
   const bool repeat = f.native_sb != f.sb;  // each native scale covers two product sub-blocks
   const bool mins = f.mins;
-  for (int j = 0; j < kNr; ++j) {
+  for (int j = 0; j < nr; ++j) {
     prefetch_row(j + kAhead);
+    uint8_t* u = codes + j * ld;
     if (j >= rows) {
-      std::memset(codes[j], 0, static_cast<size_t>(kc));
-      for (int64_t s = 0; s < ns; ++s) ws[s * kNr + j] = 0.0f, wm[s * kNr + j] = 0.0f;
+      std::memset(u, 0, static_cast<size_t>(kc));
+      for (int64_t s = 0; s < ns; ++s) ws[s * nr + j] = 0.0f, wm[s * nr + j] = 0.0f;
       continue;
     }
     const uint8_t* row = base + static_cast<size_t>(j) * stride;
-    const ScaleOut out_ws{ws + j, repeat}, out_wm{wm + j, repeat};
+    const ScaleOut out_ws{ws + j, nr, repeat}, out_wm{wm + j, nr, repeat};
     switch (t) {
-      case DType::Q8_0: decode_q8_0(row, k0, kc, codes[j], out_ws); break;
-      case DType::Q4_0: decode_q4_0(row, k0, kc, codes[j], out_ws); break;
-      case DType::Q4_K: decode_q45_k(false, row, k0, kc, codes[j], out_ws, out_wm); break;
-      case DType::Q5_K: decode_q45_k(true, row, k0, kc, codes[j], out_ws, out_wm); break;
-      case DType::Q6_K: decode_q6_k(row, k0, kc, codes[j], out_ws); break;
+      case DType::Q8_0: decode_q8_0(row, k0, kc, u, out_ws); break;
+      case DType::Q4_0: decode_q4_0(row, k0, kc, u, out_ws); break;
+      case DType::Q4_K: decode_q45_k(false, row, k0, kc, u, out_ws, out_wm); break;
+      case DType::Q5_K: decode_q45_k(true, row, k0, kc, u, out_ws, out_wm); break;
+      case DType::Q6_K: decode_q6_k(row, k0, kc, u, out_ws); break;
       default:
-        decode_row_ref(t, row, k0, kc, codes[j], row_ws, row_wm);
+        decode_row_ref(t, row, k0, kc, u, row_ws, row_wm);
         for (int64_t s = 0; s < kc / f.native_sb; ++s) {
           out_ws.put(s, row_ws[s]);
           if (mins) out_wm.put(s, row_wm[s]);
@@ -309,13 +311,25 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
         break;
     }
   }
-  auto* out = reinterpret_cast<int32_t*>(dst);
-  const int64_t full = kc / 64 * 16;  // dwords covered by whole 16×16 transposes
-  for (int g = 0; g < kNr; g += 16)
-    for (int64_t p = 0; p < full; p += 16)
-      transpose16x16(reinterpret_cast<const int32_t*>(codes[g]) + p, kMaxKc / 4, out + p * kNr + g, kNr);
-  for (int64_t p = full; p < kc / 4; ++p)  // a last k-block of 32 elements (Q8_0 .. Q5_1 rows)
-    for (int j = 0; j < kNr; ++j) std::memcpy(out + p * kNr + j, codes[j] + 4 * p, 4);
+}
+
+void transpose_dwords_avx512(const int32_t* src, int64_t ld, int nr, int64_t n, int32_t* out) {
+  const int64_t full = n / 16 * 16;  // dwords covered by whole 16×16 transposes
+  for (int g = 0; g < nr; g += 16)
+    for (int64_t p = 0; p < full; p += 16) transpose16x16(src + g * ld + p, ld, out + p * nr + g, nr);
+  for (int64_t p = full; p < n; ++p)  // a last k-block of 32 elements (Q8_0 .. Q5_1 rows)
+    for (int j = 0; j < nr; ++j) out[p * nr + j] = src[j * ld + p];
+}
+
+namespace {
+
+void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
+            uint8_t* dst) {
+  auto* ws = reinterpret_cast<float*>(dst + kc * kNr);
+  alignas(64) uint8_t codes[kNr][kMaxKc];
+  decode_sliver_avx512(t, f, base, stride, rows, kNr, k0, kc, &codes[0][0], kMaxKc, ws, ws + (kc / f.sb) * kNr);
+  transpose_dwords_avx512(reinterpret_cast<const int32_t*>(codes[0]), kMaxKc / 4, kNr, kc / 4,
+                          reinterpret_cast<int32_t*>(dst));
 }
 
 // ---- the register tile ----
@@ -396,6 +410,17 @@ void tile_any(const Int8Format& f, int64_t kc, const uint8_t* a, const uint8_t* 
 
 }  // namespace
 
-Int8Kernel int8_kernel_avx512() { return Int8Kernel{kMr, kNr, pack_a, pack_b, tile_any}; }
+Int8Kernel int8_kernel_avx512() {
+  Int8Kernel k;
+  k.mr = kMr;
+  k.nr = kNr;
+  k.kc = kKc;
+  k.a_sliver_bytes = [](const Int8Format& f, int64_t kc) { return a_bytes(f, kMr, kc); };
+  k.b_sliver_bytes = [](const Int8Format& f, int64_t kc) { return b_bytes(f, kNr, kc); };
+  k.pack_a = pack_a;
+  k.pack_b = pack_b;
+  k.tile = tile_any;
+  return k;
+}
 
 }  // namespace ts::int8_detail

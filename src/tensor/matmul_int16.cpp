@@ -1,0 +1,94 @@
+// The int16-activation matrix product (contract and formula: matmul_int16.h): the scalar reference quantizer and
+// product, and the entry behind matmul(..., Precision::kInt16), which runs the int8 path's blocked driver
+// (int8_detail::blocked_matmul) with the int16 kernel. Without AVX-512 VNNI it computes exactly (kExact's GEMM):
+// a scalar int16 GEMM would be slower than the exact path and no more exact.
+#include "tensor/matmul_int16.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "tensor/cpu.h"
+#include "tensor/matmul.h"
+#include "tensor/matmul_int8.h"
+
+namespace ts {
+
+namespace int16_detail {
+
+void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx) {
+  for (int64_t b = 0; b < n / kActBlock; ++b, x += kActBlock, q += kActBlock) {
+    float amax = 0.0f;
+    for (int j = 0; j < kActBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
+    dx[b] = amax / kQMax;
+    const float id = amax > 0.0f ? kQMax / amax : 0.0f;
+    // nearbyint rounds to nearest even under the default rounding mode, as the SIMD conversion does; |x·id| can
+    // exceed 32767 only by float rounding (< 0.01), which rounds back to 32767
+    for (int j = 0; j < kActBlock; ++j)
+      q[j] = static_cast<int16_t>(std::clamp(std::nearbyint(x[j] * id), -kQMax, kQMax));
+  }
+}
+
+}  // namespace int16_detail
+
+namespace {
+
+bool int16_format(DType t, int8_detail::Int8Format* f) {
+  return int8_detail::int8_format(t, int16_detail::kActBlock, f);
+}
+
+}  // namespace
+
+bool int16_matmul_available(DType t) {
+  int8_detail::Int8Format f;
+  return active_isa() == Isa::kAvx512 && cpu_features().avx512vnni && int16_format(t, &f);
+}
+
+void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                  ThreadPool& pool) {
+  int8_detail::Int8Format f;
+  if (!int16_matmul_available(W.type) || !int16_format(W.type, &f) || m <= 0 || W.rows <= 0 || W.cols <= 0) {
+    matmul(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
+  int8_detail::blocked_matmul(int16_detail::int16_kernel_avx512(), f, W, X, m, ldx, Y, ldy, pool);
+}
+
+void matmul_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
+  int8_detail::Int8Format f;
+  if (!int16_format(W.type, &f)) {
+    matmul_ref(W, X, m, ldx, Y, ldy);
+    return;
+  }
+  const int64_t k = W.cols, ns = k / f.sb, nb = k / int16_detail::kActBlock;
+  std::vector<uint8_t> u(static_cast<size_t>(k));
+  std::vector<float> ws(static_cast<size_t>(k / f.native_sb)), wm(ws.size(), 0.0f);
+  std::vector<int16_t> q(static_cast<size_t>(m * k));
+  std::vector<float> dx(static_cast<size_t>(m * nb));
+  for (int64_t i = 0; i < m; ++i)
+    int16_detail::quantize_act_ref(X + i * ldx, k, &q[static_cast<size_t>(i * k)], &dx[static_cast<size_t>(i * nb)]);
+  for (int64_t r = 0; r < W.rows; ++r) {
+    int8_detail::decode_row_ref(W.type, W.row(r), 0, k, u.data(), ws.data(), wm.data());
+    for (int64_t i = 0; i < m; ++i) {
+      const int16_t* qi = &q[static_cast<size_t>(i * k)];
+      const float* dxi = &dx[static_cast<size_t>(i * nb)];
+      const float* xi = X + i * ldx;
+      double y = 0.0;
+      for (int64_t s = 0; s < ns; ++s) {
+        int64_t dot = 0;
+        double sx = 0.0;
+        for (int64_t p = s * f.sb; p < (s + 1) * f.sb; ++p) {
+          const int w16 = static_cast<int>(u[static_cast<size_t>(p)]) - f.offset;
+          dot += static_cast<int64_t>(w16) * qi[p];
+          sx += xi[p];
+        }
+        const size_t native = static_cast<size_t>(s * f.sb / f.native_sb);
+        y += static_cast<double>(ws[native]) * dxi[s * f.sb / int16_detail::kActBlock] * static_cast<double>(dot);
+        if (f.mins) y -= static_cast<double>(wm[native]) * sx;
+      }
+      Y[i * ldy + r] = static_cast<float>(y);
+    }
+  }
+}
+
+}  // namespace ts

@@ -1,0 +1,51 @@
+// Internal to src/tensor: the int16-activation matrix product behind matmul(..., Precision::kInt16).
+//
+// Weights are read exactly as the int8 path reads them (matmul_int8.h, Int8Format with activation blocks of 32):
+// integer codes u with a per-sub-block scale ws and, for the types with mins, a per-sub-block min wm,
+//
+//   w[k] = ws[s] · (u[k] − offset) − wm[s]          k in sub-block s (sb = 16 or 32 elements)
+//
+// but the codes enter the product as w16 = u − offset, an int16 (|w16| <= 128 for every type), so no correction
+// term is needed. Activations are rounded per block of 32: dx = max|x| / 32767, q = round-to-nearest-even(x / dx)
+// in −32767..32767 (computed as x · (32767 / max|x|), the same float operations in the reference and the kernel).
+// One output is
+//
+//   y = Σ_s ws[s] · dx[s] · (Σ_{k∈s} w16[k] · q[k])  −  Σ_s wm[s] · Σ_{k∈s} x[k]
+//
+// The inner sums are exact in int32: |Σ_{k∈s} w16·q| <= 32 · 128 · 32767 < 2²⁷ (even the brief's looser
+// 32 · 255 · 32767 < 2³¹), and each sub-block's sum is converted to fp32 and scaled on its own, never added to another
+// sub-block's in int32. The min term uses the unquantized activations (fp32 sums). So the only approximation besides
+// fp32 rounding of the scaled partial sums is the rounding of x to dx·q: at most dx/2 = max|x|/65534 per element,
+// 258 times finer than the int8 path's max|x|/254.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/matmul_int8.h"
+
+namespace ts::int16_detail {
+
+// k-block of the GEMM: a multiple of every block size (32, 256); a 32-row B sliver of 256 int16 codes is 16 KiB and
+// stays in L1 with its scales while the A slivers stream past it.
+constexpr int64_t kKc = 256;
+// Elements per activation scale.
+constexpr int kActBlock = 32;
+constexpr float kQMax = 32767.0f;
+
+// Scalar reference activation quantization of x[0..n) in blocks of 32 (n a multiple of 32): q[0..n), dx[0..n/32).
+void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx);
+
+// The AVX-512 VNNI pieces of the int16 GEMM, run by int8_detail::blocked_matmul. Packed layouts for a k-block of kc
+// columns, ns = kc / f.sb (f: the weight type's Int8Format with activation blocks of 32):
+//   A sliver (mr activation rows), 64-byte aligned:
+//     q     int16  [kc/2][mr][2]   q[p][i][t] = quantized X[i, k0 + 2p + t]; rows past the end are 0
+//     dx    fp32   [ns][mr]        the activation scale of the block holding sub-block s
+//     sx    fp32   [ns][mr]        Σ_{k∈s} X[i, k] (fp32; only when the format has mins)
+//   B sliver (nr weight rows), 64-byte aligned:
+//     w16   int16  [kc/2][nr][2]   u − offset of W[j, k0 + 2p + t]; rows past the end are 0
+//     ws    fp32   [ns][nr]        scales (0 past the end), each native scale repeated native_sb / sb times
+//     wm    fp32   [ns][nr]        mins (room for the table always; written only when the format has them)
+// Defined in matmul_int16_avx512.cpp; call only when active_isa() is kAvx512 and the CPU has AVX-512 VNNI.
+int8_detail::Int8Kernel int16_kernel_avx512();
+
+}  // namespace ts::int16_detail

@@ -1,0 +1,298 @@
+// The int16-activation matmul (Precision::kInt16, tensor/matmul_int16.h) on random data.
+//
+// Bounds, per output y = Σ_s ws·dx·(Σ_{k∈s} w16·q) − Σ_s wm·Σ_{k∈s} x:
+//  * SIMD against matmul_int16_ref. Both use the same q and dx (the same fp32 operations) and exact integer
+//    sub-block sums, so they are not bit-identical only because the reference scales and adds in double while the
+//    kernel rounds in fp32, in an order set by its k-blocks. Each sub-block term picks up at most 2 roundings
+//    (int32 → fp32, ws·dx); the fma chain of a k-block of kc = 256 adds at most 2·256/16 = 32 (scale and min terms);
+//    the k-blocks are added in at most k/256 = 22 steps for k = 5632; the fp32 Σx of a sub-block of 32 is a 5-level
+//    tree; the reference's final cast 1. To first order:
+//      |Δ| <= 64 · 2⁻²⁴ · M,   M = Σ_k (|ws·w16·dx·q| + |wm|·|x|)      (≈ 3.8e-6 of the magnitude M)
+//    M, not |y|: y may cancel. A dropped, doubled or mis-scaled sub-block is off by about M / (k / sb) ≫ that.
+//  * Either against the fp64 product of the stored weights with the unquantized activations: rounding x to dx·q
+//    moves an element by at most dx/2 (plus < 1% of that from the float rounding of x·(32767/max|x|)), so
+//      |Δ| <= Σ_k |ws·w16| · 0.51 · dx  + the fp32 bound above.
+//    That is 258 times tighter than the int8 path's bound; the reference test checks the ratio on real errors.
+//  * Where the int16 path does not run (no AVX-512 VNNI, fp weights, m <= kFastMinRows) kInt16 is bit-identical to
+//    kExact.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/cpu.h"
+#include "tensor/matmul.h"
+#include "tensor/matmul_int16.h"
+#include "tensor/matmul_int8.h"
+#include "tensor/quant.h"
+
+namespace ts {
+namespace {
+
+struct IsaCapGuard {
+  ~IsaCapGuard() { set_isa_cap(Isa::kAvx512); }
+};
+
+struct Weights {
+  DType type;
+  int64_t rows, cols;
+  size_t stride;
+  std::vector<uint8_t> bytes;
+  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
+};
+
+// Normal weights (a few large ones, as trained matrices have), quantized with quantize_row; row stride with slack.
+bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  std::vector<float> src(static_cast<size_t>(cols));
+  w->type = t;
+  w->rows = rows;
+  w->cols = cols;
+  w->stride = row_bytes(t, cols) + 32;
+  w->bytes.assign(w->stride * static_cast<size_t>(rows), 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : src) v = nd(rng);
+    src[static_cast<size_t>(r % cols)] *= 8.0f;
+    if (!quantize_row(t, src.data(), w->bytes.data() + static_cast<size_t>(r) * w->stride, cols)) return false;
+  }
+  return true;
+}
+
+// Activations with an outlier now and then, like the inputs of a transformer's matrices.
+std::vector<float> random_activations(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = nd(rng) * (i % 97 == 5 ? 20.0f : 1.0f);
+  return v;
+}
+
+// Per output: the activation-rounding bound Σ_k |ws·w16|·0.51·dx and the magnitude M of the header comment.
+struct Bounds {
+  std::vector<double> rounding, magnitude;
+};
+
+Bounds bounds(const WeightView& W, const float* X, int64_t m, int64_t ldx) {
+  int8_detail::Int8Format f;
+  EXPECT_TRUE(int8_detail::int8_format(W.type, int16_detail::kActBlock, &f));
+  const int64_t k = W.cols;
+  std::vector<uint8_t> u(static_cast<size_t>(k));
+  std::vector<float> ws(static_cast<size_t>(k / f.native_sb)), wm(ws.size(), 0.0f);
+  std::vector<int16_t> q(static_cast<size_t>(k));
+  std::vector<float> dx(static_cast<size_t>(k / int16_detail::kActBlock));
+  Bounds b;
+  b.rounding.assign(static_cast<size_t>(m * W.rows), 0.0);
+  b.magnitude.assign(static_cast<size_t>(m * W.rows), 0.0);
+  for (int64_t r = 0; r < W.rows; ++r) {
+    int8_detail::decode_row_ref(W.type, W.row(r), 0, k, u.data(), ws.data(), wm.data());
+    for (int64_t i = 0; i < m; ++i) {
+      int16_detail::quantize_act_ref(X + i * ldx, k, q.data(), dx.data());
+      double rb = 0, mb = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        const size_t s = static_cast<size_t>(p / f.native_sb);
+        const double d = dx[static_cast<size_t>(p / int16_detail::kActBlock)];
+        const int w16 = static_cast<int>(u[static_cast<size_t>(p)]) - f.offset;
+        const double a = std::fabs(static_cast<double>(ws[s]) * w16);
+        rb += a * 0.51 * d;
+        mb += a * d * std::abs(q[static_cast<size_t>(p)]);
+        if (f.mins) mb += std::fabs(wm[s]) * std::fabs(X[i * ldx + p]);
+      }
+      b.rounding[static_cast<size_t>(i * W.rows + r)] = rb;
+      b.magnitude[static_cast<size_t>(i * W.rows + r)] = mb;
+    }
+  }
+  return b;
+}
+
+constexpr double kFp32Tol = 64.0 / (1 << 24);
+constexpr float kSentinel = 12345.0f;
+const DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                        DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+std::string name(DType t) { return std::string(dtype_name(t)); }
+
+TEST(MatmulInt16, QuantizerRoundsEachElementWithinHalfAStepOfItsBlock) {
+  std::vector<float> x = random_activations(128, 1);
+  std::fill(x.begin() + 64, x.begin() + 96, 0.0f);  // an all-zero block
+  std::vector<int16_t> q(128);
+  std::vector<float> dx(4);
+  int16_detail::quantize_act_ref(x.data(), 128, q.data(), dx.data());
+  for (int b = 0; b < 4; ++b) {
+    int qmax = 0;
+    for (int j = 32 * b; j < 32 * b + 32; ++j) {
+      qmax = std::max(qmax, std::abs(static_cast<int>(q[j])));
+      EXPECT_LE(std::fabs(x[j] - dx[b] * q[j]), 0.51 * dx[b]) << "element " << j;
+    }
+    EXPECT_EQ(qmax, b == 2 ? 0 : 32767) << "block " << b << ": the largest element maps to ±32767";
+  }
+}
+
+TEST(MatmulInt16, ReferenceStaysWithinTheActivationRoundingBoundAndFarInsideInt8s) {
+  // Runs on every CPU: the reference defines what the int16 path computes.
+  for (DType t : kTypes) {
+    Weights w;
+    ASSERT_TRUE(make_weights(t, 20, 512, 3, &w)) << name(t);
+    constexpr int64_t m = 3, k = 512;
+    const std::vector<float> X = random_activations(m * k, 5);
+    std::vector<float> exact(m * 20), ref16(m * 20), ref8(m * 20);
+    matmul_ref(w.view(), X.data(), m, k, exact.data(), 20);
+    matmul_int16_ref(w.view(), X.data(), m, k, ref16.data(), 20);
+    matmul_int8_ref(w.view(), X.data(), m, k, ref8.data(), 20, kFastBlock);
+    const Bounds b = bounds(w.view(), X.data(), m, k);
+    double err16 = 0, err8 = 0;
+    for (size_t i = 0; i < exact.size(); ++i) {
+      EXPECT_LE(std::fabs(ref16[i] - exact[i]), b.rounding[i] + kFp32Tol * b.magnitude[i] + 1e-7)
+          << name(t) << " element " << i;
+      err16 += std::fabs(ref16[i] - exact[i]);
+      err8 += std::fabs(ref8[i] - exact[i]);
+    }
+    EXPECT_GT(err16, 0.0) << name(t) << ": activations were not quantized";
+    // 16-bit steps are 258 times finer than 8-bit ones; fp32 rounding of y (|y| ~ 1) takes part of the margin
+    EXPECT_LT(err16 * 50, err8) << name(t);
+  }
+}
+
+TEST(MatmulInt16, ReferenceSumsExtremeCodesAndActivationsWithoutOverflow) {
+  // Q8_0 codes of −128 (the largest |w16|) against activations of −1 (q = −32767): every sub-block sum is
+  // 32·128·32767 ≈ 2²⁷, and 176 of them (k = 5632) would overflow a single int32 sum by a factor of 11.
+  constexpr int64_t k = 5632, n = 3, m = 9;
+  Weights w{DType::Q8_0, n, k, row_bytes(DType::Q8_0, k), {}};
+  w.bytes.assign(w.stride * n, 0x80);  // qs = −128
+  const uint16_t one_half = 0x3800;    // d = 0.5 in fp16
+  for (size_t b = 0; b < w.bytes.size(); b += 34) std::memcpy(&w.bytes[b], &one_half, 2);
+  const std::vector<float> X(static_cast<size_t>(m * k), -1.0f);
+  const double want = 0.5 * 128.0 * k;  // Σ (0.5·−128)·(−1)
+  std::vector<float> ref(m * n), y(m * n);
+  matmul_int16_ref(w.view(), X.data(), m, k, ref.data(), n);
+  ThreadPool pool(2);
+  matmul_int16(w.view(), X.data(), m, k, y.data(), n, pool);
+  for (size_t i = 0; i < y.size(); ++i) {
+    EXPECT_NEAR(ref[i], want, want * 1e-6) << "reference element " << i;
+    EXPECT_NEAR(y[i], want, want * 1e-6) << "element " << i << (int16_matmul_available(DType::Q8_0) ? "" : " (exact)");
+  }
+}
+
+// matmul_int16 on m rows of strided X against matmul_int16_ref (fp32 bound) and matmul_ref (activation-rounding
+// bound); the padding columns of Y must stay untouched. Returns the largest |Y − reference| in units of 2⁻²⁴·M.
+double check_int16(const Weights& w, int64_t m, ThreadPool& pool) {
+  const int64_t k = w.cols, n = w.rows, ldx = k + 3, ldy = n + 2;
+  const std::vector<float> X = random_activations(static_cast<size_t>(m * ldx), 100 + static_cast<uint32_t>(m));
+  std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel), ref(y), exact(y);
+  matmul_int16(w.view(), X.data(), m, ldx, y.data(), ldy, pool);
+  matmul_int16_ref(w.view(), X.data(), m, ldx, ref.data(), ldy);
+  matmul_ref(w.view(), X.data(), m, ldx, exact.data(), ldy);
+  const Bounds b = bounds(w.view(), X.data(), m, ldx);
+  const std::string what =
+      name(w.type) + " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
+  int failures = 0;
+  double worst = 0;
+  for (int64_t i = 0; i < m && failures < 5; ++i) {
+    for (int64_t j = 0; j < ldy && failures < 5; ++j) {
+      const size_t e = static_cast<size_t>(i * ldy + j);
+      if (j >= n) {
+        if (y[e] != kSentinel) ADD_FAILURE() << what << ": wrote padding Y[" << i << "][" << j << "]";
+        failures += y[e] != kSentinel;
+        continue;
+      }
+      const size_t o = static_cast<size_t>(i * n + j);
+      const double fp_tol = kFp32Tol * b.magnitude[o] + 1e-7;
+      if (b.magnitude[o] > 0) worst = std::max(worst, std::fabs(y[e] - ref[e]) / (b.magnitude[o] / (1 << 24)));
+      if (!(std::fabs(y[e] - ref[e]) <= fp_tol)) {
+        ADD_FAILURE() << what << ": Y[" << i << "][" << j << "] = " << y[e] << ", int16 reference " << ref[e]
+                      << ", tolerance " << fp_tol;
+        ++failures;
+      }
+      if (!(std::fabs(y[e] - exact[e]) <= b.rounding[o] + fp_tol)) {
+        ADD_FAILURE() << what << ": Y[" << i << "][" << j << "] = " << y[e] << ", exact " << exact[e] << ", bound "
+                      << b.rounding[o] + fp_tol;
+        ++failures;
+      }
+    }
+  }
+  return worst;
+}
+
+TEST(MatmulInt16, SimdMatchesReferenceAndBoundForEveryTypeAndAwkwardShape) {
+  ThreadPool pool(2);
+  for (DType t : kTypes) {
+    if (!int16_matmul_available(t)) {
+      std::printf("[  NOTE    ] no int16 path for %s on this CPU (needs AVX-512 VNNI): not tested\n", name(t).c_str());
+      continue;
+    }
+    const bool kquant = traits(t).block_elems == 256;
+    // k = 256: one k-block; k = 5632: the 1.1B FFN width, 22 k-blocks; k = 96 (block-32 types): a lone partial
+    // k-block. n = 33: one full and one 1-row weight sliver; m = 7 and 13: partial activation slivers (mr = 6).
+    double worst = 0;
+    for (int64_t k : kquant ? std::vector<int64_t>{256, 5632} : std::vector<int64_t>{96, 256, 5632}) {
+      Weights w;
+      ASSERT_TRUE(make_weights(t, 33, k, 7 + static_cast<uint32_t>(k), &w)) << name(t);
+      for (int64_t m : {7, 13}) worst = std::max(worst, check_int16(w, m, pool));
+    }
+    std::printf("[  INFO    ] %s: largest |SIMD − reference| %.2f · 2⁻²⁴·M (bound 64)\n", name(t).c_str(), worst);
+  }
+}
+
+TEST(MatmulInt16, Int16IsExactWithoutVnniForFloatWeightsAndForFewRows) {
+  IsaCapGuard guard;
+  ThreadPool pool(2);
+  constexpr int64_t k = 256, n = 40;
+  auto same = [&](const Weights& w, int64_t m, const std::string& what) {
+    const std::vector<float> X = random_activations(static_cast<size_t>(m * k), 9);
+    std::vector<float> i16(static_cast<size_t>(m * n)), exact(i16.size());
+    matmul(w.view(), X.data(), m, k, i16.data(), n, pool, Precision::kInt16);
+    matmul(w.view(), X.data(), m, k, exact.data(), n, pool, Precision::kExact);
+    for (size_t i = 0; i < i16.size(); ++i) ASSERT_EQ(i16[i], exact[i]) << what << " element " << i;
+  };
+  Weights q8, f16, bf16;
+  ASSERT_TRUE(make_weights(DType::Q8_0, n, k, 1, &q8));
+  ASSERT_TRUE(make_weights(DType::F16, n, k, 2, &f16));
+  ASSERT_TRUE(make_weights(DType::BF16, n, k, 3, &bf16));
+  EXPECT_FALSE(int16_matmul_available(DType::F16));
+  EXPECT_FALSE(int16_matmul_available(DType::BF16));
+  EXPECT_FALSE(int16_matmul_available(DType::F32));
+  same(f16, 64, "F16 m=64");
+  same(bf16, 64, "BF16 m=64");
+  same(q8, kFastMinRows, "Q8_0 m=kFastMinRows");
+  for (Isa cap : {Isa::kAvx2, Isa::kScalar}) {
+    set_isa_cap(cap);
+    EXPECT_FALSE(int16_matmul_available(DType::Q8_0)) << isa_name(cap);
+    same(q8, 64, std::string("Q8_0 m=64 capped at ") + isa_name(cap));
+  }
+  set_isa_cap(Isa::kAvx512);
+  if (int16_matmul_available(DType::Q8_0)) {
+    // ... and where it runs, kInt16 really is the int16 path, with blocks of 32 whatever act_block says
+    const std::vector<float> X = random_activations(64 * k, 9);
+    std::vector<float> via_matmul(64 * n), via_fine(64 * n), direct(64 * n), exact(64 * n);
+    matmul(q8.view(), X.data(), 64, k, via_matmul.data(), n, pool, Precision::kInt16);
+    matmul(q8.view(), X.data(), 64, k, via_fine.data(), n, pool, Precision::kInt16, kFastFineBlock);
+    matmul_int16(q8.view(), X.data(), 64, k, direct.data(), n, pool);
+    matmul(q8.view(), X.data(), 64, k, exact.data(), n, pool);
+    EXPECT_EQ(via_matmul, direct);
+    EXPECT_EQ(via_fine, direct);
+    EXPECT_NE(direct, exact);
+  }
+}
+
+TEST(MatmulInt16, OneAndTwoThreadsGiveBitIdenticalResults) {
+  if (!int16_matmul_available(DType::Q4_K)) GTEST_SKIP() << "no int16 path on this CPU";
+  constexpr int64_t k = 512, n = 300, m = 50;
+  for (DType t : {DType::Q4_K, DType::Q8_0, DType::Q6_K}) {
+    Weights w;
+    ASSERT_TRUE(make_weights(t, n, k, 21, &w));
+    ThreadPool one(1), two(2);
+    const std::vector<float> X = random_activations(m * k, 17);
+    std::vector<float> y1(m * n), y2(m * n);
+    matmul_int16(w.view(), X.data(), m, k, y1.data(), n, one);
+    matmul_int16(w.view(), X.data(), m, k, y2.data(), n, two);
+    EXPECT_EQ(y1, y2) << name(t);
+  }
+}
+
+}  // namespace
+}  // namespace ts
