@@ -54,7 +54,9 @@ TEST(Speculative, RejectionNeverReturnsTheDraftAndIdenticalDistributionsAlwaysAc
   std::vector<float> scratch;
   for (int i = 0; i < 1000; ++i) {
     const Verdict v = verify_with_q(p, q, 1, rng, scratch);  // p(1)/q(1) = 4/9
-    if (!v.accepted) EXPECT_EQ(v.token, 0);
+    if (!v.accepted) {
+      EXPECT_EQ(v.token, 0);
+    }
     EXPECT_TRUE(verify_with_q(p, p, 0, rng, scratch).accepted);
   }
 }
