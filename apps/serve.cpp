@@ -131,7 +131,9 @@ void register_serve(CLI::App& app, Run& run) {
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on the API routes (or set TOKENSCOPE_API_KEY)");
   cmd->add_option("--draft", o->draft, "Speculative decoding with this draft model (same vocabulary)");
-  cmd->add_option("--compare-model", o->compare, "Second model (same vocabulary) for /v1/compare and the viewer's diff");
+  cmd->add_option("--compare-model", o->compare,
+                  "Second model (same vocabulary) for /v1/compare, the viewer's diff and /v1/detect's Binoculars "
+                  "observer");
   cmd->add_option("--alias", o->alias, "Model id reported by /v1/models (default: the file name)");
   cmd->add_option("--cors", o->cors, "Allow this browser origin (Access-Control-Allow-Origin); default: no CORS");
   cmd->add_flag("--log-prompts", o->log_prompts, "Put prompt text in the request log (default: never)");

@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
       libcli11-dev libpcre2-dev zlib1g-dev libcpp-httplib-dev
-      chromium)  # chromium: the viewer's browser test (tests/api, Playwright drives /usr/bin/chromium; no download)
+      chromium   # chromium: the viewer's browser test (tests/api, Playwright drives /usr/bin/chromium; no download)
+      clang libclang-rt-14-dev)  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
+# A short fuzz run of the libFuzzer targets (request JSON, chat templates, GGUF, tokenizer) with ASan + UBSan.
+bash scripts/fuzz.sh 30
 
 # Python suites in a virtualenv with the pinned packages: tests/python checks the bindings (`pip install .`, built
 # into build/python) against the CLI; tests/api drives `tokenscope serve` with the official openai client.

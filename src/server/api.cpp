@@ -48,8 +48,9 @@ Parsed<Json> parse_body(const std::string& body) {
   Json j;
   try {
     j = Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error ..."
+  } catch (const Json::exception& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error ...", or for a
+    // number beyond double's range (1e400) "[json.exception.out_of_range.406] number overflow parsing '1e400'"
     std::string what = e.what();
     const size_t p = what.find("] ");
     return ApiError::bad("request body is not valid JSON: " + (p == std::string::npos ? what : what.substr(p + 2)));

@@ -1,5 +1,5 @@
 // See http_server.h for the routes and defaults; completions and chat are in openai_routes.cpp, score and compare in
-// score_routes.cpp.
+// score_routes.cpp, analyze and detect in analysis_routes.cpp.
 #include "server/http_server.h"
 
 #include <algorithm>
@@ -215,6 +215,8 @@ void Server::Impl::setup_routes() {
   http.Post("/v1/compare", [this](const httplib::Request& q, httplib::Response& r) { score(q, r, true); });
   http.Post("/tokenize", [this](const httplib::Request& q, httplib::Response& r) { tokenize(q, r); });
   http.Post("/detokenize", [this](const httplib::Request& q, httplib::Response& r) { detokenize(q, r); });
+  http.Post("/v1/analyze", [this](const httplib::Request& q, httplib::Response& r) { analyze(q, r); });
+  http.Post("/v1/detect", [this](const httplib::Request& q, httplib::Response& r) { detect(q, r); });
   http.Get(R"(/[A-Za-z0-9_.\-]*)", [](const httplib::Request& req, httplib::Response& res) {
     const WebAsset* a = find_web_asset(req.path);
     if (!a) {

@@ -1,10 +1,10 @@
 // tokenscope's HTTP server: the OpenAI-compatible API, the tokenscope routes and the embedded viewer.
 //
 // Routes: GET / (the viewer, web/ compiled in), GET /health, GET /v1/models, POST /v1/completions,
-// POST /v1/chat/completions, POST /v1/score, POST /v1/compare (with a compare model), POST /tokenize,
-// POST /detokenize. Errors are OpenAI's {"error": {"message", "type", "param", "code"}}: 400 bad input, 401 a
-// missing or wrong API key (when one is set; the viewer's files and /health stay open), 404 unknown route, 413 a
-// body over max_body, 501 a feature this build lacks, 503 queue full.
+// POST /v1/chat/completions, POST /v1/score, POST /v1/compare (with a compare model), POST /v1/analyze,
+// POST /v1/detect (analysis_requests.h), POST /tokenize, POST /detokenize. Errors are OpenAI's {"error": {"message",
+// "type", "param", "code"}}: 400 bad input, 401 a missing or wrong API key (when one is set; the viewer's files and
+// /health stay open), 404 unknown route, 413 a body over max_body, 501 a feature this build lacks, 503 queue full.
 //
 // Safe defaults: binds 127.0.0.1; no CORS headers unless cors_origin is set; one log line per request (method,
 // route, status, tokens, milliseconds) and no prompt text unless log_prompts.

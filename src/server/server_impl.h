@@ -18,6 +18,9 @@
 
 namespace ts::server {
 
+struct AnalysisRequest;  // analysis_task.h
+struct AnalysisResult;
+
 struct Server::Impl {
   Impl(ServerModels m, ServerOptions o);
 
@@ -53,6 +56,11 @@ struct Server::Impl {
   void score(const httplib::Request& req, httplib::Response& res, bool compare);
   void tokenize(const httplib::Request& req, httplib::Response& res);
   void detokenize(const httplib::Request& req, httplib::Response& res);
+  void analyze(const httplib::Request& req, httplib::Response& res);  // analysis_routes.cpp
+  void detect(const httplib::Request& req, httplib::Response& res);
+  // Runs an AnalysisTask to its end; false when the response is already settled (an error, a gone client).
+  bool run_analysis(const httplib::Request& req, httplib::Response& res, AnalysisRequest ar,
+                    std::shared_ptr<AnalysisResult>& out, int64_t tokens, const std::string& prompt);
 };
 
 void send_json(httplib::Response& res, const Json& j, int status = 200);

@@ -2,7 +2,9 @@
 // 413, 400 for malformed or out-of-range requests, the request log, CORS.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "runtime/scorer.h"
 #include "server_test_util.h"
@@ -173,10 +175,18 @@ TEST(Routes, CompareOfAModelWithItselfHasZeroDivergence) {
   EXPECT_EQ(r.json["summary"]["ppl_a"], r.json["summary"]["ppl_b"]);
 }
 
+// The log line is written after the response has gone out, so the client can see the reply first: wait (bounded)
+// until the server has logged that many lines.
+std::vector<std::string> wait_for_log_lines(TestServer& s, size_t n) {
+  for (int i = 0; i < 2000 && s.log_lines().size() < n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return s.log_lines();
+}
+
 TEST(Routes, LogLineHasMethodRouteStatusAndNoPromptText) {
   TestServer s(nullptr, false);
   s.post("/v1/completions", Json{{"prompt", "secret words"}, {"max_tokens", 2}});
-  auto lines = s.log_lines();
+  auto lines = wait_for_log_lines(s, 1);
   ASSERT_FALSE(lines.empty());
   const std::string& l = lines.back();
   EXPECT_NE(l.find("POST /v1/completions 200"), std::string::npos) << l;
@@ -185,7 +195,9 @@ TEST(Routes, LogLineHasMethodRouteStatusAndNoPromptText) {
   EXPECT_EQ(l.find("secret"), std::string::npos) << l;
   TestServer lp([](ServerOptions& o) { o.log_prompts = true; }, false);
   lp.post("/v1/completions", Json{{"prompt", "secret words"}, {"max_tokens", 2}});
-  EXPECT_NE(lp.log_lines().back().find("secret words"), std::string::npos);
+  auto lp_lines = wait_for_log_lines(lp, 1);
+  ASSERT_FALSE(lp_lines.empty());
+  EXPECT_NE(lp_lines.back().find("secret words"), std::string::npos);
 }
 
 TEST(Routes, PortInUseIsAnErrorNotASharedPort) {

@@ -1,0 +1,322 @@
+// POST /v1/analyze and POST /v1/detect: `tokenscope analyze` and `tokenscope detect` over HTTP — the same fields
+// with the same values (apps/analyze.cpp and apps/detect.cpp; bodies and roles in analysis_requests.h). The models run
+// on the scheduler's worker as an AnalysisTask (analysis_task.h) with the CLI's windows (the server's --ctx, else the
+// models' context capped at 4096) and batch (256), so the per-position signals are bit-identical to the CLI's; the
+// document-level reductions below are the CLI's, over src/analysis.
+#include "server/analysis_requests.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "analysis/binoculars.h"
+#include "analysis/document_scores.h"
+#include "analysis/forking_tokens.h"
+#include "analysis/window_entropy.h"
+#include "server/analysis_task.h"
+#include "server/server_impl.h"
+
+namespace ts::server {
+
+namespace {
+
+// A document as the CLI's documents.cpp makes it: text with the model's BOS and byte offsets; ids as given, their
+// bytes concatenated as the text. text_bytes: bytes covered by the predicted tokens (ids[1..]).
+struct Doc {
+  std::string text;
+  std::vector<int32_t> ids;
+  std::vector<uint32_t> offsets;
+  int64_t text_bytes = 0;
+};
+
+Parsed<Doc> make_doc(const Engine& e, const DocumentInput& in, bool parse_special) {
+  Doc d;
+  if (in.is_ids) {
+    const int32_t V = static_cast<int32_t>(std::min<int64_t>(e.tokenizer.vocab_size(), e.model->config().n_vocab));
+    for (size_t i = 0; i < in.ids.size(); ++i) {
+      const int32_t id = in.ids[i];
+      if (id >= V)
+        return ApiError::bad(
+            "field 'ids': token id " + std::to_string(id) + " out of range 0.." + std::to_string(V - 1), "ids");
+      d.offsets.push_back(static_cast<uint32_t>(d.text.size()));
+      const std::string bytes = e.tokenizer.token_bytes(id);
+      d.text += bytes;
+      if (i > 0) d.text_bytes += static_cast<int64_t>(bytes.size());
+    }
+    d.ids = in.ids;
+    return d;
+  }
+  EncodeOptions eo;
+  eo.add_special = true;
+  eo.parse_special = parse_special;
+  Encoding enc = e.tokenizer.encode(in.text, eo);
+  d.ids = std::move(enc.ids);
+  d.offsets = std::move(enc.offsets);
+  d.text_bytes = d.ids.size() > 1
+                     ? static_cast<int64_t>(in.text.size() - std::min<uint64_t>(in.text.size(), d.offsets[1]))
+                     : 0;
+  d.text = in.text;
+  return d;
+}
+
+// The CLI's round_sig (apps/documents.cpp): 10 significant digits, so document scores stay distinct but short.
+double round_sig(double x) {
+  if (!std::isfinite(x) || x == 0) return x;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", x);
+  return std::strtod(buf, nullptr);
+}
+
+// The text of token positions [b, e) of d (apps/analyze.cpp's span_text).
+std::string span_text(const Doc& d, int64_t b, int64_t e) {
+  if (b >= std::ssize(d.offsets)) return "";
+  const size_t from = std::min<size_t>(d.offsets[static_cast<size_t>(b)], d.text.size());
+  const size_t to = e < std::ssize(d.offsets) ? std::min<size_t>(d.offsets[static_cast<size_t>(e)], d.text.size())
+                                              : d.text.size();
+  return to > from ? d.text.substr(from, to - from) : std::string();
+}
+
+}  // namespace
+
+// Runs the analysis task and waits for it. False when the response is already settled (an error, or the client
+// went away); true when `out` holds the result.
+bool Server::Impl::run_analysis(const httplib::Request& req, httplib::Response& res, AnalysisRequest ar,
+                                std::shared_ptr<AnalysisResult>& out, int64_t tokens, const std::string& prompt) {
+  out = std::make_shared<AnalysisResult>();
+  auto job = scheduler->submit(make_analysis_task(std::move(ar), out), 1);
+  if (!job) {
+    send_error(res, ApiError{503, "server busy", "server_error", "", "server_busy"});
+    return false;
+  }
+  std::optional<ApiError> err;
+  const bool connected = drain_job(*job, req, [&](Event& ev) {
+    if (ev.kind == Event::Kind::kError)
+      err = ev.input_error ? ApiError::bad(ev.message) : ApiError::internal(ev.message);
+  });
+  note(req, tokens, prompt);
+  if (!connected) {
+    res.status = 499;
+    return false;
+  }
+  if (err) {
+    send_error(res, *err);
+    return false;
+  }
+  return true;
+}
+
+void Server::Impl::analyze(const httplib::Request& req, httplib::Response& res) {
+  auto body = parse_body(req.body);
+  if (!body) return send_error(res, body.error());
+  auto b = parse_analyze(*body);
+  if (!b) return send_error(res, b.error());
+  const Engine& e = engine_for(b->model);
+  auto d = make_doc(e, b->doc, b->parse_special);
+  if (!d) return send_error(res, d.error());
+  AnalysisRequest ar;
+  ar.pairs = {{e.model.get(), nullptr}};
+  ar.docs = {d->ids};
+  ar.ctx = opt.ctx;
+  ar.top_k = b->top;
+  std::shared_ptr<AnalysisResult> result;
+  if (!run_analysis(req, res, std::move(ar), result, std::ssize(d->ids), b->doc.is_ids ? std::string() : b->doc.text))
+    return;
+  const std::vector<AnalyzedPosition>& toks = result->docs.front();
+
+  // apps/analyze.cpp's print_document, as JSON values
+  std::vector<analysis::PositionSignals> sig;
+  sig.reserve(toks.size());
+  for (const AnalyzedPosition& t : toks) sig.push_back(t.signals.front());
+  const std::vector<double> we = analysis::window_entropy(sig, b->window);
+  const std::vector<uint8_t> hwe = analysis::high_window_entropy_flags(sig, b->window, b->top_fraction);
+  const std::vector<uint8_t> fork = analysis::forking_token_flags(sig, b->top_fraction);
+  Json out = {{"object", "analysis"}, {"model", name_of(e)}};
+  if (b->per_token) {
+    Json tokens = Json::array();
+    for (size_t i = 0; i < toks.size(); ++i) {
+      const AnalyzedPosition& t = toks[i];
+      const analysis::PositionSignals& s = sig[i];
+      Json j = {{"doc", 0},
+                {"pos", t.pos},
+                {"id", s.id},
+                {"token", e.tokenizer.token_text(s.id)},
+                {"offset", d->offsets[static_cast<size_t>(t.pos)]},
+                {"logprob", round6(s.logprob)},
+                {"rank", s.rank},
+                {"entropy", round6(s.entropy)},
+                {"varentropy", round6(s.varentropy)},
+                {"max_prob", round6(s.max_prob)},
+                {"margin", round6(s.margin)},
+                {"typicality", round6(std::fabs(s.logprob + s.entropy))},
+                {"window_entropy", round6(we[i])},
+                {"hwe", hwe[i] != 0},
+                {"forking", fork[i] != 0}};
+      if (b->top > 0) {
+        Json top = Json::array();
+        for (const TopEntry& a : t.stats.top)
+          top.push_back({{"id", a.id}, {"token", e.tokenizer.token_text(a.id)}, {"logprob", round6(a.logprob)}});
+        j["top"] = std::move(top);
+      }
+      tokens.push_back(std::move(j));
+    }
+    out["tokens"] = std::move(tokens);
+  }
+
+  analysis::DocumentInputs din;
+  din.text_bytes = d->text_bytes;
+  din.entropy_window = b->window;
+  auto ds = analysis::score_document(sig, din);  // only DC-PDD can fail, and it is not asked for
+  if (!ds) return send_error(res, ApiError::internal(ds.error().message));
+  double max_h = sig.empty() ? std::numeric_limits<double>::quiet_NaN() : 0.0, var_sum = 0;
+  int64_t forks = 0;
+  for (size_t i = 0; i < sig.size(); ++i) {
+    max_h = std::max(max_h, sig[i].entropy);
+    var_sum += sig[i].varentropy;
+    forks += fork[i];
+  }
+  const analysis::Perplexity& p = ds->perplexity;
+  Json s = Json::object();
+  s["tokens"] = p.tokens;
+  s["nll"] = round6(p.nll_mean);
+  s["nll_sum"] = round6(p.nll_sum);
+  s["ppl"] = round6(p.ppl);
+  s["bytes"] = d->text_bytes;
+  s["bits_per_byte"] = round6(p.bits_per_byte);
+  s["mean_entropy"] = round6(ds->mean_entropy);
+  s["max_entropy"] = round6(max_h);
+  s["mean_varentropy"] =
+      round6(sig.empty() ? std::numeric_limits<double>::quiet_NaN() : var_sum / static_cast<double>(sig.size()));
+  s["forking_tokens"] = forks;
+  Json q = Json::array();
+  for (double x : ds->chow_quantiles) q.push_back(round6(x));
+  s["chow_quantiles"] = std::move(q);
+  if (!toks.empty()) {
+    const analysis::EntropySpan& h = ds->highest_entropy_span;
+    const int64_t sb = toks[static_cast<size_t>(h.begin)].pos;
+    const int64_t se = toks[static_cast<size_t>(h.end - 1)].pos + 1;
+    s["highest_entropy_span"] = {
+        {"pos", {sb, se}}, {"mean_entropy", round6(h.mean_entropy)}, {"text", span_text(*d, sb, se)}};
+  }
+  out["summary"] = std::move(s);
+  send_json(res, out);
+}
+
+void Server::Impl::detect(const httplib::Request& req, httplib::Response& res) {
+  auto body = parse_body(req.body);
+  if (!body) return send_error(res, body.error());
+  auto b = parse_detect(*body);
+  if (!b) return send_error(res, b.error());
+  auto want = [&](const char* m) { return std::find(b->methods.begin(), b->methods.end(), m) != b->methods.end(); };
+
+  // Roles (analysis_requests.h): a model id or "main" / "compare"; absent → the default.
+  const Engine* scorer = &engine_for(b->model);
+  auto role = [&](const std::optional<std::string>& given, const char* key, const char* method,
+                  const Engine* dflt) -> Parsed<const Engine*> {
+    if (!given) return dflt;
+    if (*given == models.main_name) return models.main;
+    if (models.compare && *given == models.compare_name) return models.compare;
+    if (*given == "main") return models.main;
+    if (*given == "compare") {
+      if (models.compare) return models.compare;
+      return ApiError::bad(std::string("method '") + method + "': the " + key +
+                               " 'compare' needs a second model, and this server has none (start it with "
+                               "--compare-model B.gguf)",
+                           key);
+    }
+    std::string names = models.main_name + (models.compare ? ", " + models.compare_name : std::string());
+    return ApiError::bad(std::string("field '") + key + "': no model '" + given->substr(0, 100) +
+                             "' on this server (one of " + names + ", main" + (models.compare ? ", compare" : "") +
+                             (models.compare ? ")" : "; a second model needs --compare-model B.gguf)"),
+                         key);
+  };
+  auto sampler = role(b->sampler, "sampler", "fast_detectgpt", scorer);
+  if (!sampler) return send_error(res, sampler.error());
+  auto performer = role(b->performer, "performer", "binoculars", scorer);
+  if (!performer) return send_error(res, performer.error());
+  auto observer = role(b->observer, "observer", "binoculars", models.compare ? models.compare : *sampler);
+  if (!observer) return send_error(res, observer.error());
+
+  std::vector<Doc> docs;
+  int64_t total = 0;
+  for (const DocumentInput& in : b->docs) {
+    auto d = make_doc(*scorer, in, b->parse_special);
+    if (!d) return send_error(res, d.error());
+    total += std::ssize(d->ids);
+    docs.push_back(std::move(*d));
+  }
+
+  // apps/detect.cpp: pair 0 = scoring p with sampling q (white-box when q = p); pair 1 = performer with observer,
+  // when Binoculars needs models that pair 0 does not already pair.
+  AnalysisRequest ar;
+  ar.pairs = {{scorer->model.get(), *sampler == scorer ? nullptr : (*sampler)->model.get()}};
+  const bool same_model_binoculars = *observer == *performer;
+  size_t bino_pair = 0;
+  if (want("binoculars") && (*performer != scorer || *observer != *sampler)) {
+    ar.pairs.push_back({(*performer)->model.get(), same_model_binoculars ? nullptr : (*observer)->model.get()});
+    bino_pair = 1;
+  }
+  for (const Doc& d : docs) ar.docs.push_back(d.ids);
+  ar.ctx = opt.ctx;
+  std::shared_ptr<AnalysisResult> result;
+  if (!run_analysis(req, res, std::move(ar), result, total,
+                    b->docs.size() == 1 && !b->docs[0].is_ids ? b->docs[0].text : std::string()))
+    return;
+  const size_t n_pairs = bino_pair + 1;
+
+  Json documents = Json::array();
+  for (size_t di = 0; di < docs.size(); ++di) {
+    std::vector<std::vector<analysis::PositionSignals>> sig(n_pairs);
+    for (const AnalyzedPosition& t : result->docs[di])
+      for (size_t p = 0; p < n_pairs; ++p) sig[p].push_back(t.signals[p]);
+    analysis::DocumentInputs din;
+    din.text_bytes = docs[di].text_bytes;
+    auto ds = analysis::score_document(sig[0], din);
+    if (!ds) return send_error(res, ApiError::internal(ds.error().message));
+    Json j = {{"doc", di}, {"tokens", ds->perplexity.tokens}};
+    Json terms = Json::object();
+    if (want("log_likelihood")) j["log_likelihood"] = round_sig(ds->log_likelihood);
+    if (want("log_rank")) j["log_rank"] = round_sig(ds->log_rank);
+    if (want("lrr")) j["lrr"] = round_sig(ds->lrr);
+    if (want("entropy")) j["neg_entropy"] = round_sig(-ds->mean_entropy);
+    if (want("fast_detectgpt")) {
+      auto fd_terms = [](const analysis::FastDetectGptTerms& t) {
+        return Json{{"log_likelihood_sum", round_sig(t.log_likelihood_sum)},
+                    {"mean_sum", round_sig(t.mean_sum)},
+                    {"variance_sum", round_sig(t.variance_sum)}};
+      };
+      const analysis::FastDetectGptTerms& main =
+          ds->fast_detectgpt_reference ? *ds->fast_detectgpt_reference : ds->fast_detectgpt_white_box;
+      j["fast_detectgpt"] = round_sig(main.score);
+      terms["fast_detectgpt"] = fd_terms(main);
+      if (ds->fast_detectgpt_reference) {
+        j["fast_detectgpt_white_box"] = round_sig(ds->fast_detectgpt_white_box.score);
+        terms["fast_detectgpt_white_box"] = fd_terms(ds->fast_detectgpt_white_box);
+      }
+    }
+    if (want("binoculars")) {
+      std::vector<analysis::PositionSignals>& bs = sig[bino_pair];
+      if (same_model_binoculars)  // observer = performer: H(M1_t, M2_t) = H(M2_t)
+        for (analysis::PositionSignals& p : bs) {
+          p.has_reference = true;
+          p.contrast.cross_ab = p.entropy;
+        }
+      auto bt = analysis::binoculars(bs);
+      if (!bt) return send_error(res, ApiError::internal(bt.error().message));
+      j["binoculars"] = round_sig(bt->score);
+      terms["binoculars"] = {{"log_ppl", round_sig(bt->log_ppl)}, {"x_ppl", round_sig(bt->x_ppl)}};
+    }
+    if (b->terms) j["terms"] = std::move(terms);
+    documents.push_back(std::move(j));
+  }
+  Json roles = {{"scoring", name_of(*scorer)},
+                {"sampling", name_of(**sampler)},
+                {"observer", name_of(**observer)},
+                {"performer", name_of(**performer)}};
+  send_json(res, Json{{"object", "detection"},
+                      {"model", name_of(*scorer)},
+                      {"roles", std::move(roles)},
+                      {"documents", std::move(documents)}});
+}
+
+}  // namespace ts::server
