@@ -37,9 +37,15 @@ struct Opts {
   int64_t prompt = 512, gen = 128, batch = 256;
   int threads = 0, reps = 5;
   uint64_t seed = 1;
-  bool fast = false;  // --fast: int8 activations (Precision::kFast)
+  std::string precision = "exact";  // --precision: exact, int16 or fast (--fast)
+  bool fast = false;                // --fast: --precision fast
   std::string stats = "full";  // full: score_sequence's statistics; logits: the forward passes alone
 };
+
+// --precision's names (--fast is an alias of --precision fast).
+Precision precision_named(const std::string& name) {
+  return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
+}
 
 struct Series {
   std::vector<double> v;
@@ -151,7 +157,7 @@ int run_bench(const Opts& o) {
   if (o.prompt == 0 && o.gen == 0) return report(Error::input("bench: -p 0 and -n 0 leave nothing to measure"));
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
-  if (o.fast) (*eng)->model->set_precision(Precision::kFast);
+  (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Model& m = *(*eng)->model;
   const ModelConfig& c = m.config();
   ThreadPool pool(thread_count(o.threads));
@@ -202,7 +208,7 @@ int run_bench(const Opts& o) {
                         {"size_mib", round6(static_cast<double>(weight_bytes) / (1024.0 * 1024.0))},
                         {"params", n_params}, {"threads", threads}, {"prompt_tokens", o.prompt},
                         {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps},
-                        {"precision", o.fast ? "fast" : "exact"}, {"stats", o.stats}};
+                        {"precision", o.fast ? "fast" : o.precision}, {"stats", o.stats}};
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
@@ -213,7 +219,9 @@ int run_bench(const Opts& o) {
   std::printf("model   %s: %s %s, %.1f MiB, %.2f M params; %d threads, batch %lld, %d repetitions%s\n",
               o.model.c_str(), c.arch.c_str(), types.c_str(), static_cast<double>(weight_bytes) / (1024.0 * 1024.0),
               static_cast<double>(n_params) / 1e6, threads, (long long)o.batch, o.reps,
-              (std::string(o.fast ? ", --fast" : "") + (o.stats == "logits" ? ", --stats logits" : "")).c_str());
+              (", precision " + std::string(o.fast ? "fast" : o.precision) +
+               (o.stats == "logits" ? ", --stats logits" : ""))
+                  .c_str());
   std::printf("| %-12s | %12s | %12s | %12s |\n", "test", "median", "min", "max");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "------------", "-----------:", "-----------:", "-----------:");
   auto row = [](const std::string& name, const Series& s, const char* unit) {
@@ -244,7 +252,12 @@ void register_bench(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_option("--seed", o->seed, "Seed of the random token ids");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  cmd->add_flag("--fast", o->fast, "Int8 activations in the matrix products, as llama.cpp (see score --fast)");
+  auto* precision = cmd->add_option("--precision", o->precision,
+                                    "Matrix products: exact (the default: fp32 activations, exact to fp32 rounding), "
+                                    "int16 (16-bit activations per block of 32, ~1e-4 of exact) or fast (int8 "
+                                    "activations, as llama.cpp; AVX-512 VNNI)")
+                       ->check(CLI::IsMember({"exact", "int16", "fast"}));
+  cmd->add_flag("--fast", o->fast, "Same as --precision fast")->excludes(precision);
   cmd->add_option("--stats", o->stats,
                   "Prompt part: full (logprob, rank, entropy, top-5 at every position) or logits (the forward passes "
                   "alone: what the statistics cost is the difference)")

@@ -37,8 +37,14 @@ struct Opts {
   int64_t ctx = 0, batch = 256;
   bool view = false;             // --view: the coloured terminal view (score_view.cpp)
   std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
-  bool fast = false;             // --fast: int8 activations (Precision::kFast)
+  std::string precision = "exact";  // --precision: exact, int16 or fast (--fast)
+  bool fast = false;             // --fast: --precision fast
 };
+
+// --precision's names (--fast is an alias of --precision fast).
+Precision precision_named(const std::string& name) {
+  return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
+}
 
 class Printer {
  public:
@@ -116,7 +122,7 @@ int run_score(const Opts& o) {
   if (!corpus) return report(corpus.error());
   auto eng = Engine::load(o.model);
   if (!eng) return report(eng.error());
-  if (o.fast) (*eng)->model->set_precision(Precision::kFast);
+  (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Engine& e = **eng;
   ThreadPool pool(thread_count(o.threads));
   ScoreOptions so;
@@ -173,9 +179,12 @@ void register_score(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_flag("--parse-special", o->in.parse_special, "Turn special-token text such as <s> into special tokens");
-  cmd->add_flag("--fast", o->fast,
-                "Quantize activations to int8 in the matrix products, as llama.cpp does (AVX-512 VNNI; about as "
-                "exact as llama.cpp instead of fp32-exact)");
+  auto* precision = cmd->add_option("--precision", o->precision,
+                                    "Matrix products: exact (the default: fp32 activations, exact to fp32 rounding), "
+                                    "int16 (16-bit activations per block of 32, ~1e-4 of exact) or fast (int8 "
+                                    "activations, as llama.cpp; AVX-512 VNNI)")
+                       ->check(CLI::IsMember({"exact", "int16", "fast"}));
+  cmd->add_flag("--fast", o->fast, "Same as --precision fast")->excludes(precision);
   cmd->add_flag("--view", o->view,
                 "Show the text coloured by surprisal, a legend and a summary (perplexity, bits per byte, the most "
                 "surprising tokens) instead of JSON");

@@ -124,7 +124,8 @@ void register_serve(CLI::App& app, Run& run) {
   cmd->add_option("--port", o->port, "Port (0: any free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("-t,--threads", o->threads, "Threads for the forward pass (default: all cores)")
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("--parallel", o->parallel, "Requests decoded at once (interleaved step by step)")
+  cmd->add_option("--parallel", o->parallel,
+                  "Requests decoded at once (continuous batching: one batched forward pass per step)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--ctx", o->ctx, "Context per sequence (default: the model's training context)")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));

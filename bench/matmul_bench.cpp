@@ -4,7 +4,7 @@
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
 // (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
-// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd).
+// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd; m = 512 and m = 1).
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
 #include <benchmark/benchmark.h>
@@ -59,7 +59,7 @@ void run_matmul(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   const bool int8 = P == ts::Precision::kFast && m > ts::kFastMinRows && ts::fast_matmul_available(t);
-  const bool int16 = P == ts::Precision::kInt16 && m > ts::kFastMinRows && ts::int16_matmul_available(t);
+  const bool int16 = P == ts::Precision::kInt16 && ts::int16_matmul_available(t);  // every m (GEMV for m <= 4)
   state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" +
                  (int8 ? " int8/" + std::to_string(kActBlock) : "") + (int16 ? " int16/32" : ""));
   // Rates print with SI prefixes: "FLOP/s=200G/s" is 200 GFLOP/s.
@@ -91,7 +91,14 @@ void FastShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+// kInt16's GEMV (generation): m = 1, to compare with BM_Matmul's m = 1 rows in weight_B/s.
+void GemvShapes(benchmark::internal::Benchmark* b) {
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
+    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K})
+      for (int64_t threads : {1, 2}) b->Args({1, k, n, static_cast<int64_t>(t), threads});
+}
+
+BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->Apply(GemvShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFastFine)
     ->ArgsProduct({{512}, {5632}, {2048}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
                                            static_cast<int64_t>(DType::Q6_K)}, {1, 2}})

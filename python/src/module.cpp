@@ -220,26 +220,40 @@ NB_MODULE(_core, m) {
   m.doc() = "tokenscope's C++ engine (use the `tokenscope` package, which re-exports these names).";
   bind_tokenizer(m);
   auto model = nb::class_<PyModel>(m, "Model",
-                                   "A GGUF language model, memory-mapped. Model(path, threads=0): path is a GGUF "
-                                   "file (the package resolves 'demo' and known names first); threads is the "
-                                   "engine's thread count per call, 0 for all cores.");
+                                   "A GGUF language model, memory-mapped. Model(path, threads=0, precision='exact'): "
+                                   "path is a GGUF file (the package resolves 'demo' and known names first); "
+                                   "threads is the engine's thread count per call, 0 for all cores; precision of "
+                                   "the matrix products: exact (the default: fp32 activations), int16 (16-bit activations per "
+                                   "block of 32, ~1e-4 of exact) or fast (int8 activations, as llama.cpp).");
   model
       .def(
           "__init__",
-          [](PyModel* self, const std::string& path, int threads) {
+          [](PyModel* self, const std::string& path, int threads, const std::string& precision) {
             if (threads < 0)
               throw nb::value_error(("threads: value " + std::to_string(threads) + " is negative").c_str());
+            if (precision != "exact" && precision != "int16" && precision != "fast")
+              throw nb::value_error(("precision: value '" + precision + "' is not exact, int16 or fast").c_str());
             ts::Expected<std::unique_ptr<ts::Engine>> e = ts::Error::internal("not loaded");
             {
               nb::gil_scoped_release nogil;
               e = ts::Engine::load(path);
             }
             if (!e) raise(e.error());
+            (*e)->model->set_precision(precision == "exact"  ? ts::Precision::kExact
+                                       : precision == "fast" ? ts::Precision::kFast
+                                                             : ts::Precision::kInt16);
             new (self) PyModel{path, std::move(*e), threads};
           },
-          nb::arg("path"), nb::arg("threads") = 0)
+          nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "exact")
       .def_ro("path", &PyModel::path, "The GGUF file.")
       .def_rw("threads", &PyModel::threads, "Engine threads per call (0: all cores).")
+      .def_prop_ro(
+          "precision",
+          [](const PyModel& p) {
+            const ts::Precision q = p.engine->model->precision();
+            return std::string(q == ts::Precision::kExact ? "exact" : q == ts::Precision::kFast ? "fast" : "int16");
+          },
+          "Precision of the matrix products: exact (the default), int16 or fast.")
       .def_prop_ro(
           "tokenizer", [](const PyModel& p) -> const ts::Tokenizer& { return p.engine->tokenizer; },
           nb::rv_policy::reference_internal, "The model's tokenizer.")

@@ -115,12 +115,15 @@ class GenerateResult:
 
 class Model:
     """A GGUF language model, memory-mapped; one object serves several Python threads at once."""
-    def __init__(self, path: str, threads: int = 0) -> None: ...
+    def __init__(self, path: str, threads: int = 0, precision: str = "exact") -> None: ...
     @property
     def path(self) -> str:
         """The GGUF file."""
     threads: int
     """Engine threads per call (0: all cores)."""
+    @property
+    def precision(self) -> str:
+        """Precision of the matrix products: exact (the default), int16 or fast."""
     @property
     def tokenizer(self) -> Tokenizer: ...
     @property

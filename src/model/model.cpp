@@ -1,7 +1,9 @@
 // Loading a transformer's weights from GGUF and its forward pass, read top to bottom in the order of the reference:
 // embedding → per layer [RMSNorm, q/k/v, (bias), (q/k norm), RoPE, KV-cache write, causal attention, output
-// projection + residual, RMSNorm, SwiGLU, residual] → final RMSNorm → classifier. forward_tree() runs the same
-// pass with RoPE positions by tree depth and the tree attention mask.
+// projection + residual, RMSNorm, SwiGLU, residual] → final RMSNorm → classifier. One pass (run()) evaluates one
+// or more sequences: forward() is a batch of one, forward_batch() stacks several (each with its own cache) so each
+// weight product runs once for all, and forward_tree() runs a batch of one with RoPE positions by tree depth and the
+// tree attention mask.
 #include "model/model.h"
 
 #include <algorithm>
@@ -79,6 +81,52 @@ void rope(float* v, int64_t pos, const std::vector<float>& inv_freq, RopeKind ki
   }
 }
 
+Status check_tokens(const ModelConfig& c, const int32_t* tokens, int64_t n, int64_t size, int64_t capacity) {
+  if (size + n > capacity)
+    return Error::input("context full: " + std::to_string(size + n) + " positions exceed the context of " +
+                        std::to_string(capacity));
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
+      return Error::input("token id " + std::to_string(tokens[i]) + " out of range 0.." + std::to_string(c.n_vocab - 1));
+  return ok_status();
+}
+
+Status check_rows(std::span<const int64_t> rows, int64_t n, const char* what) {
+  for (int64_t r : rows)
+    if (r < 0 || r >= n) return Error::internal(std::string(what) + ": logit row " + std::to_string(r) + " out of range");
+  return ok_status();
+}
+
+std::vector<int64_t> all_rows_if_empty(std::span<const int64_t> rows, int64_t n) {
+  std::vector<int64_t> out(rows.begin(), rows.end());
+  if (out.empty())
+    for (int64_t i = 0; i < n; ++i) out.push_back(i);
+  return out;
+}
+
+// The product matmul() computes for m <= kRowwiseMaxRows activation rows, for any m: each weight row is streamed
+// once and dotted (vec_dot) with every activation row while it is in cache, weight rows split across threads. The
+// result of a row is the same vec_dot whatever m is. Row i of Y is written to y_row(i).
+// As kRowParallelMaxM in tensor/matmul.cpp, so that a sequence alone is computed exactly as matmul() would.
+constexpr int64_t kRowwiseMaxRows = 4;
+static_assert(kFastMinRows == kRowwiseMaxRows, "kFast's int8 path starts where the row-wise path ends");
+
+// Weight rows per tile: while one activation row (in L1) meets the tile's rows, they stay in L2 for the next one.
+constexpr int64_t kRowwiseTile = 8;
+
+template <class RowOut>
+void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, RowOut y_row, ThreadPool& pool) {
+  pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t b0 = r0; b0 < r1; b0 += kRowwiseTile) {
+      const int64_t b1 = std::min(r1, b0 + kRowwiseTile);
+      for (int64_t i = 0; i < m; ++i) {
+        float* y = y_row(i);
+        for (int64_t r = b0; r < b1; ++r) y[r] = vec_dot(W.type, W.row(r), X + i * ldx, W.cols);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> file) {
@@ -129,18 +177,25 @@ Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> f
 
 Status Model::forward(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
                       const std::vector<int64_t>& logit_rows) const {
-  const ModelConfig& c = config_;
-  const int64_t pos0 = cache.size();
-  if (n <= 0) return ok_status();
-  if (pos0 + n > cache.capacity())
-    return Error::input("context full: " + std::to_string(pos0 + n) + " positions exceed the context of " +
-                        std::to_string(cache.capacity()));
-  for (int64_t i = 0; i < n; ++i)
-    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
-      return Error::input("token id " + std::to_string(tokens[i]) + " out of range 0.." + std::to_string(c.n_vocab - 1));
-  for (int64_t r : logit_rows)
-    if (r < 0 || r >= n) return Error::internal("forward: logit row " + std::to_string(r) + " out of range");
-  run(tokens, n, cache, logits, pool, logit_rows, nullptr, nullptr);
+  const SeqBatch one{tokens, n, &cache, logits, logit_rows};
+  return forward_batch(std::span<const SeqBatch>(&one, 1), pool);
+}
+
+Status Model::forward_batch(std::span<const SeqBatch> seqs, ThreadPool& pool) const {
+  std::vector<SeqRun> runs;
+  runs.reserve(seqs.size());
+  for (const SeqBatch& s : seqs) {
+    if (s.n <= 0) continue;
+    if (!s.cache) return Error::internal("forward_batch: a sequence without a cache");
+    if (auto st = check_tokens(config_, s.tokens, s.n, s.cache->size(), s.cache->capacity()); !st) return st;
+    if (auto st = check_rows(s.logit_rows, s.n, "forward"); !st) return st;
+    for (const SeqRun& r : runs)
+      if (r.cache == s.cache) return Error::internal("forward_batch: two sequences share one cache");
+    SeqRun r{s.tokens, s.n, s.cache, s.logits, {}, nullptr, nullptr};
+    if (s.logits) r.rows = all_rows_if_empty(s.logit_rows, s.n);
+    runs.push_back(std::move(r));
+  }
+  if (!runs.empty()) run(runs, pool);
   return ok_status();
 }
 
@@ -152,18 +207,12 @@ Status Model::forward_tree(const int32_t* tokens, const int32_t* parents, int64_
     return Error::internal("forward_tree: " + std::to_string(n_old) + " earlier tree nodes, but the cache holds " +
                            std::to_string(cache.size()) + " positions");
   const int64_t start = cache.size() - n_old, total = n_old + n;
-  if (cache.size() + n > cache.capacity())
-    return Error::input("context full: " + std::to_string(cache.size() + n) + " positions exceed the context of " +
-                        std::to_string(cache.capacity()));
-  for (int64_t i = 0; i < n; ++i)
-    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
-      return Error::input("token id " + std::to_string(tokens[i]) + " out of range 0.." + std::to_string(c.n_vocab - 1));
+  if (auto st = check_tokens(c, tokens, n, cache.size(), cache.capacity()); !st) return st;
   for (int64_t i = 0; i < total; ++i)
     if (parents[i] < -1 || parents[i] >= i)
       return Error::internal("forward_tree: node " + std::to_string(i) + " has parent " + std::to_string(parents[i]) +
                              ", not in -1.." + std::to_string(i - 1));
-  for (int64_t r : logit_rows)
-    if (r < 0 || r >= n) return Error::internal("forward_tree: logit row " + std::to_string(r) + " out of range");
+  if (auto st = check_rows(logit_rows, n, "forward_tree"); !st) return st;
 
   // depth by parent (parents come first); each new node sees its ancestors' slots and its own
   std::vector<int64_t> depth(static_cast<size_t>(total)), positions(static_cast<size_t>(n));
@@ -175,78 +224,140 @@ Status Model::forward_tree(const int32_t* tokens, const int32_t* parents, int64_
     for (int64_t a = n_old + j; a >= 0; a = parents[a]) row[a] = 1;
   }
   const TreeMask mask{visible.data(), start, total};
-  run(tokens, n, cache, logits, pool, logit_rows, positions.data(), &mask);
+  const SeqRun one{tokens, n, &cache, logits, all_rows_if_empty(logit_rows, n), positions.data(), &mask};
+  run(std::span<const SeqRun>(&one, 1), pool);
   return ok_status();
 }
 
-void Model::run(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
-                const std::vector<int64_t>& logit_rows, const int64_t* positions, const TreeMask* tree) const {
+// The pass over a batch of sequences. Their rows are stacked into one activation matrix, the sequences of at most
+// kRowwiseMaxRows rows first, and every weight product runs once per group: rowwise_matmul over the rows of those
+// short sequences, matmul() (the GEMM, or int8 with kFast) over the rest. Those are the kernels a forward() of each
+// sequence alone picks (matmul() chooses by the row count), and both compute an output element from its own
+// activation row only, in a fixed order, so a sequence's numbers do not depend on its batch. The classifier groups
+// the sequences again, by their number of logit rows. With kInt16 (the default) and a weight type it covers, one
+// matmul() takes all the rows: its GEMV (few rows) and GEMM give an output element the same bits. RoPE, the KV write
+// and attention run per sequence.
+void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
   const ModelConfig& c = config_;
-  const int64_t pos0 = cache.size();
   const int64_t d = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd, ff = c.n_ff;
-  const size_t N = static_cast<size_t>(n);
-  std::vector<float> x(N * d), xn(N * d), q(N * q_dim), k(N * kv_dim), v(N * kv_dim), att(N * q_dim);
-  std::vector<float> gate(N * ff), up(N * ff), tmp(N * d);
+  const int64_t V = c.n_vocab;
+  const size_t S = seqs.size();
+  auto short_first = [&](auto count) {
+    std::vector<size_t> order(S);
+    for (size_t i = 0; i < S; ++i) order[i] = i;
+    std::stable_partition(order.begin(), order.end(), [&](size_t i) { return count(seqs[i]) <= kRowwiseMaxRows; });
+    return order;
+  };
+
+  // off[s]: the first row of seqs[s] in the stacked matrix; rows [0, n_short) belong to the short sequences.
+  std::vector<int64_t> off(S);
+  int64_t N = 0, n_short = 0;
+  for (size_t s : short_first([](const SeqRun& r) { return r.n; })) {
+    off[s] = N;
+    N += seqs[s].n;
+    if (seqs[s].n <= kRowwiseMaxRows) n_short = N;
+  }
+  const size_t R = static_cast<size_t>(N);
+  std::vector<float> x(R * d), xn(R * d), q(R * q_dim), k(R * kv_dim), v(R * kv_dim), att(R * q_dim);
+  std::vector<float> gate(R * ff), up(R * ff), tmp(R * d);
+  // kInt16's kernels (matmul_int16.h) give an output element the same value whatever the row count (its GEMV for
+  // few rows is bit-identical to its GEMM), so where they run the stacked rows need no grouping.
+  auto int16_all_rows = [&](DType t) { return precision_ == Precision::kInt16 && int16_matmul_available(t); };
+  // Y (N rows, stride ldy) = X (N rows, stride ldx) · Wᵀ, each group by its kernel as above.
+  auto product = [&](const WeightView& W, const float* X, int64_t ldx, float* Y, int64_t ldy,
+                     int act_block = kFastBlock) {
+    if (int16_all_rows(W.type)) {  // one kernel for every m: the whole stack at once
+      matmul(W, X, N, ldx, Y, ldy, pool, precision_, act_block);
+      return;
+    }
+    if (n_short > 0) rowwise_matmul(W, X, n_short, ldx, [&](int64_t i) { return Y + i * ldy; }, pool);
+    if (N > n_short)
+      matmul(W, X + n_short * ldx, N - n_short, ldx, Y + n_short * ldy, ldy, pool, precision_, act_block);
+  };
 
   // token_embd row lookup
-  for (int64_t i = 0; i < n; ++i) dequantize_row(token_embd_.type, token_embd_.row(tokens[i]), &x[i * d], d);
+  for (size_t s = 0; s < S; ++s)
+    for (int64_t i = 0; i < seqs[s].n; ++i)
+      dequantize_row(token_embd_.type, token_embd_.row(seqs[s].tokens[i]), &x[(off[s] + i) * d], d);
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
     // attention block
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x[i * d], w.attn_norm.data(), &xn[i * d], d, c.rms_eps);
-    matmul(w.wq, xn.data(), n, d, q.data(), q_dim, pool, precision_);
-    matmul(w.wk, xn.data(), n, d, k.data(), kv_dim, pool, precision_);
-    matmul(w.wv, xn.data(), n, d, v.data(), kv_dim, pool, precision_);
-    for (int64_t i = 0; i < n; ++i) {
-      float* qi = &q[i * q_dim];
-      float* ki = &k[i * kv_dim];
-      float* vi = &v[i * kv_dim];
-      if (!w.bq.empty()) {
-        for (int64_t j = 0; j < q_dim; ++j) qi[j] += w.bq[j];
-        for (int64_t j = 0; j < kv_dim; ++j) ki[j] += w.bk[j], vi[j] += w.bv[j];
+    for (int64_t i = 0; i < N; ++i) rms_norm(&x[i * d], w.attn_norm.data(), &xn[i * d], d, c.rms_eps);
+    product(w.wq, xn.data(), d, q.data(), q_dim);
+    product(w.wk, xn.data(), d, k.data(), kv_dim);
+    product(w.wv, xn.data(), d, v.data(), kv_dim);
+    for (size_t s = 0; s < S; ++s) {
+      const SeqRun& sq = seqs[s];
+      KVCache& cache = *sq.cache;
+      const int64_t pos0 = cache.size();
+      for (int64_t i = 0; i < sq.n; ++i) {
+        float* qi = &q[(off[s] + i) * q_dim];
+        float* ki = &k[(off[s] + i) * kv_dim];
+        float* vi = &v[(off[s] + i) * kv_dim];
+        if (!w.bq.empty()) {
+          for (int64_t j = 0; j < q_dim; ++j) qi[j] += w.bq[j];
+          for (int64_t j = 0; j < kv_dim; ++j) ki[j] += w.bk[j], vi[j] += w.bv[j];
+        }
+        const int64_t pos = sq.positions ? sq.positions[i] : pos0 + i;
+        for (int64_t h = 0; h < c.n_head; ++h) {
+          if (!w.q_norm.empty()) rms_norm(qi + h * hd, w.q_norm.data(), qi + h * hd, hd, c.rms_eps);
+          rope(qi + h * hd, pos, rope_inv_freq_, c.rope);
+        }
+        for (int64_t h = 0; h < c.n_head_kv; ++h) {
+          if (!w.k_norm.empty()) rms_norm(ki + h * hd, w.k_norm.data(), ki + h * hd, hd, c.rms_eps);
+          rope(ki + h * hd, pos, rope_inv_freq_, c.rope);
+        }
+        std::memcpy(cache.k_row(l, pos0 + i), ki, sizeof(float) * static_cast<size_t>(kv_dim));
+        for (int64_t j = 0; j < kv_dim; ++j) cache.vt_row(l, j)[pos0 + i] = vi[j];
       }
-      const int64_t pos = positions ? positions[i] : pos0 + i;
-      for (int64_t h = 0; h < c.n_head; ++h) {
-        if (!w.q_norm.empty()) rms_norm(qi + h * hd, w.q_norm.data(), qi + h * hd, hd, c.rms_eps);
-        rope(qi + h * hd, pos, rope_inv_freq_, c.rope);
-      }
-      for (int64_t h = 0; h < c.n_head_kv; ++h) {
-        if (!w.k_norm.empty()) rms_norm(ki + h * hd, w.k_norm.data(), ki + h * hd, hd, c.rms_eps);
-        rope(ki + h * hd, pos, rope_inv_freq_, c.rope);
-      }
-      std::memcpy(cache.k_row(l, pos0 + i), ki, sizeof(float) * static_cast<size_t>(kv_dim));
-      for (int64_t j = 0; j < kv_dim; ++j) cache.vt_row(l, j)[pos0 + i] = vi[j];
+      causal_attention(c, cache, l, &q[off[s] * q_dim], sq.n, pos0, &att[off[s] * q_dim], pool, sq.tree);
     }
-    causal_attention(c, cache, l, q.data(), n, pos0, att.data(), pool, tree);
-    matmul(w.wo, att.data(), n, q_dim, tmp.data(), d, pool, precision_);
-    for (size_t j = 0; j < N * d; ++j) x[j] += tmp[j];
+    product(w.wo, att.data(), q_dim, tmp.data(), d);
+    for (size_t j = 0; j < R * d; ++j) x[j] += tmp[j];
 
     // feed-forward block: SwiGLU
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x[i * d], w.ffn_norm.data(), &xn[i * d], d, c.rms_eps);
-    matmul(w.w_gate, xn.data(), n, d, gate.data(), ff, pool, precision_);
-    matmul(w.w_up, xn.data(), n, d, up.data(), ff, pool, precision_);
-    for (size_t j = 0; j < N * ff; ++j) {
+    for (int64_t i = 0; i < N; ++i) rms_norm(&x[i * d], w.ffn_norm.data(), &xn[i * d], d, c.rms_eps);
+    product(w.w_gate, xn.data(), d, gate.data(), ff);
+    product(w.w_up, xn.data(), d, up.data(), ff);
+    for (size_t j = 0; j < R * ff; ++j) {
       const float g = gate[j];
       gate[j] = g / (1.0f + std::exp(-g)) * up[j];
     }
     // The SwiGLU product carries outlier channels, and an outlier's int8 scale flattens the rest of its block:
     // --fast quantizes this input in blocks of 16, not 32 (on the fixture model that alone cuts the mean
     // |Δlogprob| against the exact forward by about 14%, for Q8_0 and Q4_K_M alike).
-    matmul(w.w_down, gate.data(), n, ff, tmp.data(), d, pool, precision_, kFastFineBlock);
-    for (size_t j = 0; j < N * d; ++j) x[j] += tmp[j];
+    product(w.w_down, gate.data(), ff, tmp.data(), d, kFastFineBlock);
+    for (size_t j = 0; j < R * d; ++j) x[j] += tmp[j];
   }
-  cache.set_size(pos0 + n);
+  for (const SeqRun& sq : seqs) sq.cache->set_size(sq.cache->size() + sq.n);
 
-  // final norm and classifier, only for the rows asked for
-  std::vector<int64_t> rows = logit_rows;
-  if (rows.empty()) {
-    rows.resize(N);
-    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = i;
+  // final norm and classifier, only for the rows asked for: the rows of sequences with few of them go through
+  // rowwise_matmul together, each other sequence's through its own matmul() (written straight to its logits)
+  std::vector<float*> dst;  // where each normed row's logits go
+  int64_t L = 0, l_short = 0;
+  for (size_t s : short_first([](const SeqRun& r) { return r.logits ? static_cast<int64_t>(r.rows.size()) : 0; })) {
+    const SeqRun& sq = seqs[s];
+    if (!sq.logits || sq.rows.empty()) continue;
+    const int64_t first = L;
+    for (size_t r = 0; r < sq.rows.size(); ++r, ++L) {
+      rms_norm(&x[(off[s] + sq.rows[r]) * d], output_norm_.data(), &xn[L * d], d, c.rms_eps);
+      dst.push_back(sq.logits + static_cast<int64_t>(r) * V);
+    }
+    if (static_cast<int64_t>(sq.rows.size()) <= kRowwiseMaxRows) {
+      l_short = L;
+    } else {
+      matmul(output_, &xn[first * d], L - first, d, sq.logits, V, pool, precision_);
+    }
   }
-  for (size_t r = 0; r < rows.size(); ++r)
-    rms_norm(&x[rows[r] * d], output_norm_.data(), &xn[r * d], d, c.rms_eps);
-  matmul(output_, xn.data(), static_cast<int64_t>(rows.size()), d, logits, c.n_vocab, pool, precision_);
+  if (l_short > 0 && int16_all_rows(output_.type)) {
+    std::vector<float> lg(static_cast<size_t>(l_short * V));
+    matmul(output_, xn.data(), l_short, d, lg.data(), V, pool, precision_);
+    for (int64_t i = 0; i < l_short; ++i) std::copy_n(&lg[static_cast<size_t>(i * V)], V, dst[i]);
+  } else if (l_short > 0) {
+    rowwise_matmul(output_, xn.data(), l_short, d, [&](int64_t i) { return dst[i]; }, pool);
+  }
 }
+
 
 }  // namespace ts

@@ -1,14 +1,24 @@
 // A decoder-only transformer (llama, qwen2, qwen3) over weights mapped from a GGUF file, and its forward pass.
 //
 // Weights are typed views into the mapping (never copied), except the small norm vectors and biases, which are
-// dequantized to fp32 once at load. Activations are fp32; each matrix product is exact to fp32 rounding whatever
-// the stored type (see tensor/matmul.h), unless set_precision(Precision::kFast) trades that for int8 activations.
+// dequantized to fp32 once at load. Activations are fp32. The weight matrix products run at the model's precision
+// (tensor/matmul.h): by default kExact, each product exact to fp32 rounding whatever the stored type;
+// Precision::kInt16 rounds activations to 16 bits per block of 32 against the stored integer codes (about 1e-4 of
+// the exact logprobs, 1.5-1.75x faster prompt evaluation), and Precision::kFast to 8 bits as llama.cpp does.
+// kInt16 is not yet the default: attention still takes a different fp32 summation order for 1-4 query rows than for
+// more (about 1e-6 apart), and int16 rounding of the next layer's input amplifies that to about 1e-4, so a position's
+// numbers would depend on how many positions its forward call evaluates (generate vs score).
 // forward() is const and keeps its scratch per call, so one Model can serve several sequences (each with its own
-// KVCache) from different threads.
+// KVCache) from different threads. forward_batch() evaluates several sequences in one pass: their rows are stacked
+// so that each weight matrix is read once for all of them (generation is memory-bound), while RoPE, the KV append
+// and attention run per sequence against its own cache. A sequence's results do not depend on what it is batched
+// with: every product is computed by the kernel that a forward() of that sequence alone would use (see run()), so
+// forward_batch gives bit for bit the logits and cache contents of separate forward() calls.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +42,15 @@ struct LayerWeights {
   WeightView w_gate, w_up, w_down;        // [n_ff, n_embd] ×2, [n_embd, n_ff]
 };
 
+// One sequence's part of a batched forward pass (Model::forward_batch).
+struct SeqBatch {
+  const int32_t* tokens = nullptr;      // n new tokens, evaluated at positions cache->size() .. cache->size()+n-1
+  int64_t n = 0;                        // 0: the sequence takes no part
+  KVCache* cache = nullptr;             // the sequence's own cache; the n keys/values are appended
+  float* logits = nullptr;              // logit_rows.size() (or n) rows of n_vocab floats; null: no logits wanted
+  std::span<const int64_t> logit_rows;  // indices into 0..n; empty = all n rows
+};
+
 class Model {
  public:
   // Validates every tensor's presence, type and shape against the config; errors name file, tensor and shape.
@@ -40,8 +59,10 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const gguf::File& file() const { return *file_; }
 
-  // Precision of the weight matrix products in every later forward pass (see tensor/matmul.h): kExact (the default)
-  // or kFast (int8 activations where the weight type and CPU allow; the CLI's --fast). Attention always runs in fp32.
+  // Precision of the weight matrix products in every later forward pass (see tensor/matmul.h): kExact (the default:
+  // fp32 activations), kInt16 (int16 activations where the weight type and CPU allow, at every row count; the CLI's
+  // --precision int16) or kFast (int8 activations for prompt-sized products; the CLI's --fast). Attention always runs
+  // in fp32.
   // Set it before sharing the model between threads.
   void set_precision(Precision p) { precision_ = p; }
   Precision precision() const { return precision_; }
@@ -51,6 +72,11 @@ class Model {
   // (row-major, logit_rows.size() or n rows of n_vocab floats). Token ids must be < n_vocab (checked).
   Status forward(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
                  const std::vector<int64_t>& logit_rows = {}) const;
+
+  // forward() of every sequence in `seqs` in one pass: each weight matrix product runs once over the rows of all
+  // of them. Results equal separate forward() calls bit for bit. Every sequence is checked as forward() checks it
+  // (and no two may share a cache) before any is evaluated, so an error leaves every cache as it was.
+  Status forward_batch(std::span<const SeqBatch> seqs, ThreadPool& pool) const;
 
   // Evaluates a token tree after the committed positions (SpecInfer's tree-masked pass). The tree's nodes are
   // 0..n_old+n−1 with parents[i] in −1..i−1 (−1: a root, attached after the committed positions); the first n_old
@@ -65,9 +91,19 @@ class Model {
 
  private:
   Model() = default;
-  // The forward pass proper: positions null = cache.size() + i; tree null = causal attention. Inputs checked.
-  void run(const int32_t* tokens, int64_t n, KVCache& cache, float* logits, ThreadPool& pool,
-           const std::vector<int64_t>& logit_rows, const int64_t* positions, const TreeMask* tree) const;
+  // One sequence of a pass: logit rows resolved (never "empty = all"), positions null = cache.size() + i, tree
+  // null = causal attention.
+  struct SeqRun {
+    const int32_t* tokens = nullptr;
+    int64_t n = 0;
+    KVCache* cache = nullptr;
+    float* logits = nullptr;
+    std::vector<int64_t> rows;
+    const int64_t* positions = nullptr;
+    const TreeMask* tree = nullptr;
+  };
+  // The forward pass proper over one or more sequences (n > 0 each, inputs checked).
+  void run(std::span<const SeqRun> seqs, ThreadPool& pool) const;
   std::shared_ptr<const gguf::File> file_;
   ModelConfig config_;
   WeightView token_embd_;

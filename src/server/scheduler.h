@@ -1,14 +1,19 @@
 // The worker that owns the models: HTTP handler threads submit tasks, one worker thread runs them, and each request
 // reads its results from its Job as events.
 //
-// Design (continuous, interleaved): up to `parallel` tasks are active at once; the worker visits them round-robin
-// and gives each one step per round — a chunk of prompt positions, or one new token per sequence — so a request
-// that arrives joins at the next round and one that finishes leaves at once. The sequences do not share a forward
-// pass: each has its own KV cache (ModelSequence) and the steps run one after the other on the shared model and
-// thread pool (Model::forward evaluates one cache per call). While other tasks are active, prompt chunks are kept
-// short (kSharedChunk positions) so a new prompt delays the running streams by about one step.
+// Design (continuous batching): up to `parallel` tasks are active at once, and the worker runs them in rounds. A
+// request that arrives joins at the next round; one that finishes leaves at once. In a round every generation task
+// (a BatchedTask) queues one step per sequence in the round's Batch — one new token for each generating sequence
+// (the n choices of a request are sequences too) — and all of those run in ONE Model::forward_batch, so decoding k
+// streams reads the weights once, not k times (generation is memory-bound). Then each task takes its logits and
+// samples, checks stops and emits events. Each sequence keeps its own KV cache; forward_batch gives every sequence
+// bit for bit the logits it would get alone, so a request's tokens do not depend on what else is running.
+// A round evaluates at most one prompt chunk in all (Batch::claim_prompt_chunk): kSharedChunk positions while other
+// work is running, kAloneChunk when the task is alone, so a new prompt delays the running streams by about one
+// step's work. Tasks that do not batch (scoring, analysis, comparison, speculative decoding) run their step() in
+// the round on their own, as before.
 //
-// Cancellation: Job::cancel() (the client went away) drops the task at its next turn; Job::stop_seq(i) ends one
+// Cancellation: Job::cancel() (the client went away) drops the task at its next round; Job::stop_seq(i) ends one
 // sequence (a stop string was found). Tasks beyond `max_queue` waiting are refused (submit returns null).
 #pragma once
 
@@ -23,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "model/model.h"
 #include "runtime/generator.h"
 #include "runtime/scorer.h"
 #include "tensor/thread_pool.h"
@@ -98,6 +104,49 @@ class Task {
   virtual bool step(Job& job, StepContext& ctx) = 0;
 };
 
+// The forward work of one round: the sequences' steps, evaluated together by one Model::forward_batch per model.
+class Batch {
+ public:
+  // Claims the round's one prompt chunk: true for the first caller of the round, false after.
+  bool claim_prompt_chunk();
+  // Queues `n` tokens of a sequence (on `model`, into `cache`, logits for `logit_rows` into `logits` as
+  // SeqBatch says; null: none) and returns its index for result(). Tokens, cache and logits must stay put until the
+  // round's scatter.
+  size_t add(const Model& model, const int32_t* tokens, int64_t n, KVCache& cache, float* logits,
+             std::vector<int64_t> logit_rows);
+  // Evaluates everything queued: one forward_batch per model. When one fails, its steps run one by one so that
+  // only the faulty sequence gets the error (forward_batch checks every input before it changes any cache).
+  void run(ThreadPool& pool);
+  const Status& result(size_t i) const { return items_[i].status; }
+  size_t size() const { return items_.size(); }
+  int64_t passes() const { return passes_; }  // forward_batch calls run() made
+  int widest() const { return widest_; }      // the most sequences one of them evaluated
+
+ private:
+  struct Item {
+    const Model* model = nullptr;
+    SeqBatch seq;
+    std::vector<int64_t> rows;
+    Status status = ok_status();
+  };
+  std::vector<Item> items_;
+  bool prompt_claimed_ = false;
+  int64_t passes_ = 0;
+  int widest_ = 0;
+};
+
+// A task whose forward passes join the round's batch. In each round the scheduler calls gather() on every such task,
+// runs the batch, then calls scatter() on each of them.
+class BatchedTask : public Task {
+ public:
+  // Queues this round's forward work in `batch`, and does what needs no forward pass.
+  virtual void gather(Job& job, StepContext& ctx, Batch& batch) = 0;
+  // Takes the results of what gather() queued. Returns true once the task has emitted kDone or kError.
+  virtual bool scatter(Job& job, StepContext& ctx, const Batch& batch) = 0;
+  // A round with a batch of its own.
+  bool step(Job& job, StepContext& ctx) override;
+};
+
 struct SchedulerOptions {
   int threads = 0;        // thread pool of the forward passes; <= 0: all cores
   int parallel = 4;       // tasks active at once
@@ -117,6 +166,10 @@ class Scheduler {
   struct Load {
     int active = 0, queued = 0;
     int64_t cancelled = 0;  // tasks dropped because their client went away (or stopped them)
+    // Batched forward work so far: rounds that evaluated anything, forward_batch calls (one per model and such
+    // round), sequence steps in them, and the most sequences one call evaluated.
+    int64_t batch_rounds = 0, forward_passes = 0, batched_steps = 0;
+    int max_batch = 0;
   };
   Load load() const;
   int parallel() const { return opt_.parallel; }
@@ -134,6 +187,8 @@ class Scheduler {
   std::deque<Entry> queue_;
   int n_active_ = 0;
   int64_t n_cancelled_ = 0;
+  int64_t batch_rounds_ = 0, forward_passes_ = 0, batched_steps_ = 0;
+  int max_batch_ = 0;
   bool stop_ = false;
   std::thread worker_;
 };

@@ -211,7 +211,9 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
     return;
   }
   // act_block is kFast's choice: 16-bit activations keep blocks of 32 everywhere
-  if (precision == Precision::kInt16 && m > kFastMinRows && int16_matmul_available(W.type)) {
+  // kInt16 runs at every m (the GEMV below kFastMinRows rows is bit-identical to the GEMM), so a position's output
+  // does not depend on how many positions a call evaluates
+  if (precision == Precision::kInt16 && int16_matmul_available(W.type)) {
     matmul_int16(W, X, m, ldx, Y, ldy, pool);
     return;
   }

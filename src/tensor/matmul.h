@@ -12,9 +12,12 @@
 // (matmul_int8.h has the formula). On a CPU without AVX-512 VNNI, for other types, and for m <= kFastMinRows
 // (generation) kFast computes exactly what kExact does.
 //
-// Precision::kInt16 keeps the default bar (at least twice as exact as llama.cpp) at integer speed: activations are
-// rounded to int16 per block of 32 and multiplied with the weights' integer codes by AVX-512 VNNI's vpdpwssd
-// (matmul_int16.h has the formula). Same rows, types and fallbacks as kFast.
+// Precision::kInt16 (--precision int16) keeps the default bar (at least twice as exact as llama.cpp) at integer
+// speed: activations are rounded to int16 per block of 32 and multiplied with the weights' integer codes by AVX-512
+// VNNI's vpdpwssd (matmul_int16.h has the formula). Unlike kFast it runs at every m: a GEMV for m <= 4 rows whose
+// outputs are bit-identical to the GEMM's, so every position gets the same numbers however many positions a call
+// evaluates. Same types as kFast; other types (F32, F16, BF16) and CPUs without AVX-512 VNNI compute exactly what
+// kExact does, at every m.
 #pragma once
 
 #include <cstddef>
@@ -37,10 +40,10 @@ struct WeightView {
 };
 
 enum class Precision {
-  kExact,  // fp32 activations, weights exactly as stored: exact to fp32 rounding (the default)
+  kExact,  // fp32 activations, weights exactly as stored: exact to fp32 rounding (the reference; the model's default)
   kFast,   // int8 activations per block of 32 where the weight type and CPU allow (llama.cpp's precision)
-  // int16 activations where the weight type and CPU allow. Error model: each activation block of 32 is rounded to
-  // dx·q with dx = max|x|/32767, q an integer in −32767..32767, so |x − dx·q| ≤ dx/2 (2⁻¹⁶ of the block's max);
+  // int16 activations where the weight type and CPU allow, at every m. Error model: each activation block of 32 is
+  // rounded to dx·q with dx = max|x|/32767, q an integer in −32767..32767, so |x − dx·q| ≤ dx/2 (2⁻¹⁶ of the block's max);
   // the weights are the exact stored values and the integer products and sub-block sums are exact; the sub-block
   // sums are scaled and added in fp32. Mean |Δlogprob| against the fixtures' float64 forward: 0.00004 (Q8_0) and
   // 0.00007 (Q4_K_M), some 250 times below llama.cpp's (golden_int16_test).
@@ -58,8 +61,8 @@ constexpr int kFastFineBlock = 16;
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,
             Precision precision, int act_block = kFastBlock);
 
-// kFast and kInt16 use their integer paths only above this many rows: generation is memory-bound, and fp32
-// activations cost nothing there.
+// kFast uses its integer path only above this many rows: generation is memory-bound, and fp32 activations cost
+// nothing there. (kInt16 runs at every m, with a GEMV up to this many rows.)
 constexpr int64_t kFastMinRows = 4;
 
 // Whether the int8 path runs for weights of type t on this CPU (AVX-512 VNNI, capped by active_isa(); Q8_0, Q4_0,
@@ -71,8 +74,8 @@ void matmul_int8(const WeightView& W, const float* X, int64_t m, int64_t ldx, fl
 
 // Whether the int16 path runs for weights of type t on this CPU (the same CPUs and types as the int8 path).
 bool int16_matmul_available(DType t);
-// The int16 path for any m (tests, benchmarks); activation blocks of 32 always. Falls back to matmul() (exact) where
-// int16_matmul_available(W.type) is false.
+// The int16 path for any m (what matmul(..., kInt16) runs); activation blocks of 32 always. Falls back to matmul()
+// (exact) where int16_matmul_available(W.type) is false.
 void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                   ThreadPool& pool);
 

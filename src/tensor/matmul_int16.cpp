@@ -1,11 +1,14 @@
 // The int16-activation matrix product (contract and formula: matmul_int16.h): the scalar reference quantizer and
-// product, and the entry behind matmul(..., Precision::kInt16), which runs the int8 path's blocked driver
-// (int8_detail::blocked_matmul) with the int16 kernel. Without AVX-512 VNNI it computes exactly (kExact's GEMM):
-// a scalar int16 GEMM would be slower than the exact path and no more exact.
+// product, and the entry behind matmul(..., Precision::kInt16): for m <= kGemvMaxRows the row-parallel GEMV
+// (bit-identical to the GEMM per output), above it the int8 path's blocked driver (int8_detail::blocked_matmul) with
+// the int16 kernel. Without AVX-512 VNNI it computes exactly (kExact's matmul at every m): a scalar int16 product
+// would be slower than the exact path and no more exact.
 #include "tensor/matmul_int16.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "tensor/cpu.h"
@@ -37,6 +40,47 @@ bool int16_format(DType t, int8_detail::Int8Format* f) {
   return int8_detail::int8_format(t, int16_detail::kActBlock, f);
 }
 
+// A growable 64-byte-aligned buffer kept per calling thread, so that generation (a GEMV per weight matrix per
+// token) does not allocate.
+class AlignedBuffer {
+ public:
+  uint8_t* get(size_t bytes) {
+    if (bytes > cap_) {
+      ptr_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+      cap_ = bytes;
+    }
+    return ptr_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> ptr_;
+  size_t cap_ = 0;
+};
+
+// m <= kGemvMaxRows: the activations are quantized once by the calling thread, then the weight rows are split
+// between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once.
+void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
+          int64_t ldy, ThreadPool& pool) {
+  const int64_t k = W.cols, ns = k / f.sb;
+  const size_t q_bytes = static_cast<size_t>(m * k) * sizeof(int16_t);  // k % 32 == 0: a multiple of 64
+  const size_t t_bytes = static_cast<size_t>(m * ns) * 4;
+  thread_local AlignedBuffer buf;
+  uint8_t* p = buf.get(q_bytes + 3 * t_bytes);
+  auto* q = reinterpret_cast<int16_t*>(p);
+  auto* dx = reinterpret_cast<float*>(p + q_bytes);
+  auto* sx = reinterpret_cast<float*>(p + q_bytes + t_bytes);
+  auto* corr = reinterpret_cast<int32_t*>(p + q_bytes + 2 * t_bytes);
+  int16_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
+  const int64_t groups = (W.rows + int16_detail::kGemvRows - 1) / int16_detail::kGemvRows;
+  const size_t block_bytes = row_bytes(W.type, int16_detail::kKc);
+  pool.parallel_for(groups, 1, [&](int64_t g0, int64_t g1, int) {
+    int16_detail::gemv_avx512(W.type, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy, block_bytes);
+  });
+}
+
 }  // namespace
 
 bool int16_matmul_available(DType t) {
@@ -49,6 +93,10 @@ void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, f
   int8_detail::Int8Format f;
   if (!int16_matmul_available(W.type) || !int16_format(W.type, &f) || m <= 0 || W.rows <= 0 || W.cols <= 0) {
     matmul(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
+  if (m <= int16_detail::kGemvMaxRows) {
+    gemv(f, W, X, m, ldx, Y, ldy, pool);
     return;
   }
   int8_detail::blocked_matmul(int16_detail::int16_kernel_avx512(), f, W, X, m, ldx, Y, ldy, pool);

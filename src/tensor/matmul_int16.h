@@ -48,4 +48,20 @@ void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx);
 // Defined in matmul_int16_avx512.cpp; call only when active_isa() is kAvx512 and the CPU has AVX-512 VNNI.
 int8_detail::Int8Kernel int16_kernel_avx512();
 
+// The GEMV for m <= kGemvMaxRows activation rows (generation: memory-bound, each weight row streamed once).
+// Its result is bit-identical to the GEMM's for the same rows: the same quantized activations, exact integer
+// sub-block sums, and the GEMM tile's fp32 operations in the same order (matmul_int16_avx512.cpp says how).
+constexpr int64_t kGemvMaxRows = 4;
+// Weight rows per GEMV group (the lanes of one zmm); the rows are split between threads in whole groups.
+constexpr int64_t kGemvRows = 16;
+// Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does: q [m][k] (64-byte aligned),
+// and per product sub-block (ns = k / f.sb per row, [m][ns]) dx, Σx (fp32) and corr = −offset · Σq (int32).
+void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int64_t ldx, int64_t m, int64_t k,
+                          int16_t* q, float* dx, float* sx, int32_t* corr);
+// Y[i, r] (row stride ldy) for i < m and weight rows r in groups [g0, g1) of kGemvRows, from quantize_rows' output.
+// block_bytes: row_bytes(t, kKc), the bytes of one k-block of a row (for prefetching).
+void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W, int64_t g0, int64_t g1,
+                 const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
+                 int64_t ldy, size_t block_bytes);
+
 }  // namespace ts::int16_detail

@@ -156,7 +156,9 @@ TEST_F(GenerateCli, DecodersAndTreeSpeculationRunAndReportTheirFields) {
     ASSERT_EQ(recs.size(), 17u) << c.args[1];
     EXPECT_TRUE(recs.back()["summary"].contains(c.summary_field)) << c.args[1] << ": " << recs.back().dump();
     for (size_t i = 0; i + 1 < recs.size(); ++i) {
-      if (*c.token_field) EXPECT_TRUE(recs[i].contains(c.token_field)) << c.args[1] << " token " << i;
+      if (*c.token_field) {
+        EXPECT_TRUE(recs[i].contains(c.token_field)) << c.args[1] << " token " << i;
+      }
     }
   }
   // a decoder with a speculative option, EAD without a small model, tree speculation without a draft: bad input

@@ -13,8 +13,9 @@
 //    moves an element by at most dx/2 (plus < 1% of that from the float rounding of x·(32767/max|x|)), so
 //      |Δ| <= Σ_k |ws·w16| · 0.51 · dx  + the fp32 bound above.
 //    That is 258 times tighter than the int8 path's bound; the reference test checks the ratio on real errors.
-//  * Where the int16 path does not run (no AVX-512 VNNI, fp weights, m <= kFastMinRows) kInt16 is bit-identical to
-//    kExact.
+//  * The GEMV (m <= kGemvMaxRows, generation) is bit-identical to the GEMM for the same activation row: same q, dx,
+//    Σx, exact integer sub-block sums, and the tile's fp32 operations in the tile's order.
+//  * Where the int16 path does not run (no AVX-512 VNNI, fp weights) kInt16 is bit-identical to kExact, at every m.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -238,7 +239,38 @@ TEST(MatmulInt16, SimdMatchesReferenceAndBoundForEveryTypeAndAwkwardShape) {
   }
 }
 
-TEST(MatmulInt16, Int16IsExactWithoutVnniForFloatWeightsAndForFewRows) {
+TEST(MatmulInt16, GemvIsBitIdenticalToTheGemmForEveryTypeFewRowsAndAwkwardShapes) {
+  ThreadPool pool(2);
+  for (DType t : kTypes) {
+    if (!int16_matmul_available(t)) {
+      std::printf("[  NOTE    ] no int16 path for %s on this CPU (needs AVX-512 VNNI): not tested\n", name(t).c_str());
+      continue;
+    }
+    const bool kquant = traits(t).block_elems == 256;
+    // n = 37: two full groups of 16 weight rows and a 5-row one; k = 96 / 288: a lone or trailing partial k-block.
+    for (int64_t k : kquant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 288, 2048}) {
+      Weights w;
+      ASSERT_TRUE(make_weights(t, 37, k, 11 + static_cast<uint32_t>(k), &w)) << name(t);
+      const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, big = int16_detail::kGemvMaxRows + 3;
+      const std::vector<float> X = random_activations(static_cast<size_t>(big * ldx), 31 + static_cast<uint32_t>(k));
+      std::vector<float> gemm(static_cast<size_t>(big * ldy), kSentinel);
+      matmul_int16(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool);  // m > kGemvMaxRows: the GEMM
+      for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
+        const std::string what = name(t) + " m=" + std::to_string(m) + " k=" + std::to_string(k);
+        std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
+        matmul(w.view(), X.data(), m, ldx, y.data(), ldy, pool, Precision::kInt16);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < ldy; ++j) {
+            const size_t e = static_cast<size_t>(i * ldy + j);
+            ASSERT_EQ(y[e], gemm[e]) << what << " Y[" << i << "][" << j << "]" << (j >= n ? " (padding)" : "");
+          }
+        check_int16(w, m, pool);  // and against the reference and the exact product, as the GEMM is
+      }
+    }
+  }
+}
+
+TEST(MatmulInt16, Int16IsExactWithoutVnniAndForFloatWeightsAtEveryM) {
   IsaCapGuard guard;
   ThreadPool pool(2);
   constexpr int64_t k = 256, n = 40;
@@ -256,13 +288,14 @@ TEST(MatmulInt16, Int16IsExactWithoutVnniForFloatWeightsAndForFewRows) {
   EXPECT_FALSE(int16_matmul_available(DType::F16));
   EXPECT_FALSE(int16_matmul_available(DType::BF16));
   EXPECT_FALSE(int16_matmul_available(DType::F32));
-  same(f16, 64, "F16 m=64");
-  same(bf16, 64, "BF16 m=64");
-  same(q8, kFastMinRows, "Q8_0 m=kFastMinRows");
+  for (int64_t m : {1, 4, 64}) {
+    same(f16, m, "F16 m=" + std::to_string(m));
+    same(bf16, m, "BF16 m=" + std::to_string(m));
+  }
   for (Isa cap : {Isa::kAvx2, Isa::kScalar}) {
     set_isa_cap(cap);
     EXPECT_FALSE(int16_matmul_available(DType::Q8_0)) << isa_name(cap);
-    same(q8, 64, std::string("Q8_0 m=64 capped at ") + isa_name(cap));
+    for (int64_t m : {1, 4, 64}) same(q8, m, "Q8_0 m=" + std::to_string(m) + " capped at " + isa_name(cap));
   }
   set_isa_cap(Isa::kAvx512);
   if (int16_matmul_available(DType::Q8_0)) {
@@ -276,21 +309,28 @@ TEST(MatmulInt16, Int16IsExactWithoutVnniForFloatWeightsAndForFewRows) {
     EXPECT_EQ(via_matmul, direct);
     EXPECT_EQ(via_fine, direct);
     EXPECT_NE(direct, exact);
+    // for generation's single row too (the GEMV)
+    std::vector<float> one(n), one_exact(n);
+    matmul(q8.view(), X.data(), 1, k, one.data(), n, pool, Precision::kInt16);
+    matmul(q8.view(), X.data(), 1, k, one_exact.data(), n, pool, Precision::kExact);
+    EXPECT_NE(one, one_exact);
   }
 }
 
 TEST(MatmulInt16, OneAndTwoThreadsGiveBitIdenticalResults) {
   if (!int16_matmul_available(DType::Q4_K)) GTEST_SKIP() << "no int16 path on this CPU";
-  constexpr int64_t k = 512, n = 300, m = 50;
+  constexpr int64_t k = 512, n = 300;
   for (DType t : {DType::Q4_K, DType::Q8_0, DType::Q6_K}) {
     Weights w;
     ASSERT_TRUE(make_weights(t, n, k, 21, &w));
     ThreadPool one(1), two(2);
-    const std::vector<float> X = random_activations(m * k, 17);
-    std::vector<float> y1(m * n), y2(m * n);
-    matmul_int16(w.view(), X.data(), m, k, y1.data(), n, one);
-    matmul_int16(w.view(), X.data(), m, k, y2.data(), n, two);
-    EXPECT_EQ(y1, y2) << name(t);
+    for (int64_t m : {50, 1, 3}) {  // the GEMM and the GEMV
+      const std::vector<float> X = random_activations(static_cast<size_t>(m * k), 17);
+      std::vector<float> y1(static_cast<size_t>(m * n)), y2(y1.size());
+      matmul_int16(w.view(), X.data(), m, k, y1.data(), n, one);
+      matmul_int16(w.view(), X.data(), m, k, y2.data(), n, two);
+      EXPECT_EQ(y1, y2) << name(t) << " m=" << m;
+    }
   }
 }
 
