@@ -42,11 +42,6 @@ struct Opts {
   std::string stats = "full";  // full: score_sequence's statistics; logits: the forward passes alone
 };
 
-// --precision's names (--fast is an alias of --precision fast).
-Precision precision_named(const std::string& name) {
-  return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
-}
-
 struct Series {
   std::vector<double> v;
   double median() const {
@@ -252,11 +247,8 @@ void register_bench(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_option("--seed", o->seed, "Seed of the random token ids");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  auto* precision = cmd->add_option("--precision", o->precision,
-                                    "Matrix products: exact (the default: fp32 activations, exact to fp32 rounding), "
-                                    "int16 (16-bit activations per block of 32, ~1e-4 of exact) or fast (int8 "
-                                    "activations, as llama.cpp; AVX-512 VNNI)")
-                       ->check(CLI::IsMember({"exact", "int16", "fast"}));
+  auto* precision =
+      cmd->add_option("--precision", o->precision, kPrecisionHelp)->check(CLI::IsMember({"exact", "int16", "fast"}));
   cmd->add_flag("--fast", o->fast, "Same as --precision fast")->excludes(precision);
   cmd->add_option("--stats", o->stats,
                   "Prompt part: full (logprob, rank, entropy, top-5 at every position) or logits (the forward passes "

@@ -145,4 +145,8 @@ int thread_count(int n) {
   return h ? static_cast<int>(h) : 1;
 }
 
+Precision precision_named(const std::string& name) {
+  return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
+}
+
 }  // namespace ts::cli

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tensor/matmul.h"
 #include "tokenscope/dtype.h"
 #include "tokenscope/expected.h"
 
@@ -46,5 +47,11 @@ struct WeightType {
 const std::map<std::string, WeightType>& weight_types();
 // Threads to use: n > 0 as given, else all hardware threads.
 int thread_count(int n);
+
+// --precision: "exact", "int16" or "fast" (score, bench, serve; --fast is an alias of --precision fast).
+Precision precision_named(const std::string& name);
+inline constexpr const char* kPrecisionHelp =
+    "Matrix products: exact (the default: fp32 activations, exact to fp32 rounding), int16 (16-bit activations per "
+    "block of 32, ~1e-4 of exact) or fast (int8 activations, as llama.cpp; AVX-512 VNNI)";
 
 }  // namespace ts::cli

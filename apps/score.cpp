@@ -41,11 +41,6 @@ struct Opts {
   bool fast = false;             // --fast: --precision fast
 };
 
-// --precision's names (--fast is an alias of --precision fast).
-Precision precision_named(const std::string& name) {
-  return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
-}
-
 class Printer {
  public:
   Printer(const Engine& e, const Opts& o, FILE* out) : e_(e), o_(o), out_(out) {
@@ -179,11 +174,8 @@ void register_score(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--batch", o->batch, "Positions per forward pass")->check(CLI::Range(int64_t(1), int64_t(8192)));
   cmd->add_flag("--parse-special", o->in.parse_special, "Turn special-token text such as <s> into special tokens");
-  auto* precision = cmd->add_option("--precision", o->precision,
-                                    "Matrix products: exact (the default: fp32 activations, exact to fp32 rounding), "
-                                    "int16 (16-bit activations per block of 32, ~1e-4 of exact) or fast (int8 "
-                                    "activations, as llama.cpp; AVX-512 VNNI)")
-                       ->check(CLI::IsMember({"exact", "int16", "fast"}));
+  auto* precision =
+      cmd->add_option("--precision", o->precision, kPrecisionHelp)->check(CLI::IsMember({"exact", "int16", "fast"}));
   cmd->add_flag("--fast", o->fast, "Same as --precision fast")->excludes(precision);
   cmd->add_flag("--view", o->view,
                 "Show the text coloured by surprisal, a legend and a summary (perplexity, bits per byte, the most "

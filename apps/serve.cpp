@@ -22,6 +22,7 @@ namespace {
 
 struct Opts {
   std::string model, host = "127.0.0.1", api_key, draft, compare, alias, cors, chat_template_file;
+  std::string precision = "exact";  // --precision of every model the server loads
   int port = 8080, threads = 0, parallel = 4;
   int64_t ctx = 0;
   double max_body_mib = 8;
@@ -43,17 +44,20 @@ int run_serve(Opts& o) {
   if (!main_path) return report(main_path.error());
   auto main = Engine::load(*main_path);
   if (!main) return report(main.error());
+  (*main)->model->set_precision(precision_named(o.precision));
   std::unique_ptr<Engine> draft, compare;
   if (!o.draft.empty()) {
     auto d = load_named(o.draft, "--draft");
     if (!d) return report(d.error());
     draft = std::move(*d);
+    draft->model->set_precision(precision_named(o.precision));
     if (auto s = check_same_vocabulary(**main, *draft, o.draft); !s) return report(s.error());
   }
   if (!o.compare.empty()) {
     auto c = load_named(o.compare, "--compare-model");
     if (!c) return report(c.error());
     compare = std::move(*c);
+    compare->model->set_precision(precision_named(o.precision));
     if (auto s = check_same_vocabulary(**main, *compare, o.compare); !s) return report(s.error());
   }
   server::ServerOptions so;
@@ -131,6 +135,7 @@ void register_serve(CLI::App& app, Run& run) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on the API routes (or set TOKENSCOPE_API_KEY)");
+  cmd->add_option("--precision", o->precision, kPrecisionHelp)->check(CLI::IsMember({"exact", "int16", "fast"}));
   cmd->add_option("--draft", o->draft, "Speculative decoding with this draft model (same vocabulary)");
   cmd->add_option("--compare-model", o->compare,
                   "Second model (same vocabulary) for /v1/compare, the viewer's diff and /v1/detect's Binoculars "
