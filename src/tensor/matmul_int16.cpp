@@ -40,26 +40,6 @@ bool int16_format(DType t, int8_detail::Int8Format* f) {
   return int8_detail::int8_format(t, int16_detail::kActBlock, f);
 }
 
-// A growable 64-byte-aligned buffer kept per calling thread, so that generation (a GEMV per weight matrix per
-// token) does not allocate.
-class AlignedBuffer {
- public:
-  uint8_t* get(size_t bytes) {
-    if (bytes > cap_) {
-      ptr_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-      cap_ = bytes;
-    }
-    return ptr_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> ptr_;
-  size_t cap_ = 0;
-};
-
 // m <= kGemvMaxRows: the activations are quantized once by the calling thread, then the weight rows are split
 // between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once.
 void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
@@ -67,7 +47,7 @@ void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X,
   const int64_t k = W.cols, ns = k / f.sb;
   const size_t q_bytes = static_cast<size_t>(m * k) * sizeof(int16_t);  // k % 32 == 0: a multiple of 64
   const size_t t_bytes = static_cast<size_t>(m * ns) * 4;
-  thread_local AlignedBuffer buf;
+  thread_local int8_detail::AlignedBytes buf;  // per calling thread: generation does not allocate
   uint8_t* p = buf.get(q_bytes + 3 * t_bytes);
   auto* q = reinterpret_cast<int16_t*>(p);
   auto* dx = reinterpret_cast<float*>(p + q_bytes);

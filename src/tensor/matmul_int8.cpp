@@ -203,6 +203,7 @@ void quantize_act_ref(const float* x, int64_t n, int64_t block, int8_t* q, float
 
 namespace {
 
+using int8_detail::AlignedBytes;
 using int8_detail::Int8Format;
 using int8_detail::Int8Kernel;
 
@@ -211,24 +212,6 @@ constexpr int64_t kNc = 256;
 // Activation rows per pass: bounds the packed copy of X (about 1.1 bytes per element with int8 codes, 2.1 with
 // int16).
 constexpr int64_t kMaxPassRows = 4096;
-
-class AlignedBytes {
- public:
-  uint8_t* get(size_t n) {
-    if (n > cap_) {
-      ptr_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (n + 63) / 64 * 64)));
-      cap_ = n;
-    }
-    return ptr_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> ptr_;
-  size_t cap_ = 0;
-};
 
 // Prefetches (into L2) the bytes of columns [k0, k0 + kc) of weight rows [r0, r0 + rows), one 64-byte line per step.
 class SegmentPrefetcher {

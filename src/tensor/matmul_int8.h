@@ -18,11 +18,33 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 #include "tensor/matmul.h"
 #include "tokenscope/dtype.h"
 
 namespace ts::int8_detail {
+
+// A growable 64-byte-aligned byte buffer (packed slivers, quantized activations); kept thread_local by its users so
+// repeated products do not allocate.
+class AlignedBytes {
+ public:
+  uint8_t* get(size_t n) {
+    if (n > cap_) {
+      ptr_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (n + 63) / 64 * 64)));
+      cap_ = n;
+    }
+    return ptr_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> ptr_;
+  size_t cap_ = 0;
+};
 
 // k-block of the GEMM: a multiple of every block size (32, 256); a 32-row B sliver of 512 codes is 16 KiB and stays
 // in L1 with its scales while the A slivers stream past it.
