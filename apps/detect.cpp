@@ -19,13 +19,13 @@
 #include <cmath>
 #include <cstdio>
 
-#include "analysis/binoculars.h"
 #include "analysis/document_scores.h"
 #include "commands.h"
 #include "common.h"
 #include "documents.h"
 #include "model_set.h"
 #include "runtime/analyzer.h"
+#include "runtime/detection_record.h"
 #include "shard.h"
 
 namespace ts::cli {
@@ -108,37 +108,8 @@ int run_detect(const Opts& o) {
       if (it.key() != "doc") j[it.key()] = it.value();
     j["tokens"] = ds->perplexity.tokens;
     Json terms = Json::object();
-    if (want("log_likelihood")) j["log_likelihood"] = round_sig(ds->log_likelihood);
-    if (want("log_rank")) j["log_rank"] = round_sig(ds->log_rank);
-    if (want("lrr")) j["lrr"] = round_sig(ds->lrr);
-    if (want("entropy")) j["neg_entropy"] = round_sig(-ds->mean_entropy);
-    if (want("fast_detectgpt")) {
-      auto fd_terms = [](const analysis::FastDetectGptTerms& t) {
-        return Json{{"log_likelihood_sum", round_sig(t.log_likelihood_sum)},
-                    {"mean_sum", round_sig(t.mean_sum)},
-                    {"variance_sum", round_sig(t.variance_sum)}};
-      };
-      const analysis::FastDetectGptTerms& main =
-          ds->fast_detectgpt_reference ? *ds->fast_detectgpt_reference : ds->fast_detectgpt_white_box;
-      j["fast_detectgpt"] = round_sig(main.score);
-      terms["fast_detectgpt"] = fd_terms(main);
-      if (ds->fast_detectgpt_reference) {
-        j["fast_detectgpt_white_box"] = round_sig(ds->fast_detectgpt_white_box.score);
-        terms["fast_detectgpt_white_box"] = fd_terms(ds->fast_detectgpt_white_box);
-      }
-    }
-    if (want("binoculars")) {
-      std::vector<analysis::PositionSignals>& b = sig[bino_pair];
-      if (same_model_binoculars)  // observer = performer: H(M1_t, M2_t) = H(M2_t)
-        for (analysis::PositionSignals& p : b) {
-          p.has_reference = true;
-          p.contrast.cross_ab = p.entropy;
-        }
-      auto bt = analysis::binoculars(b);
-      if (!bt) return report(bt.error());
-      j["binoculars"] = round_sig(bt->score);
-      terms["binoculars"] = {{"log_ppl", round_sig(bt->log_ppl)}, {"x_ppl", round_sig(bt->x_ppl)}};
-    }
+    if (auto st = add_detection_scores(*ds, sig[bino_pair], same_model_binoculars, want, j, terms); !st)
+      return report(st.error());
     if (o.terms) j["terms"] = std::move(terms);
     const std::string line = dump_json(j) + "\n";
     std::fwrite(line.data(), 1, line.size(), f);

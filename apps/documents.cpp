@@ -176,13 +176,6 @@ int64_t zlib_compressed_bytes(const std::string& bytes) {
   return static_cast<int64_t>(len);
 }
 
-double round_sig(double x) {
-  if (!std::isfinite(x) || x == 0) return x;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", x);
-  return std::strtod(buf, nullptr);
-}
-
 std::string token_text_or_empty(const Tokenizer& tok, int32_t id) {
   return id >= 0 && id < tok.vocab_size() ? tok.token_text(id) : std::string();
 }

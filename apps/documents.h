@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common.h"
+#include "runtime/detection_record.h"
 #include "runtime/engine.h"
 
 namespace ts::cli {
@@ -64,8 +65,6 @@ Expected<std::set<std::string>> parse_method_list(const std::string& cmd, const 
 // len(zlib.compress(bytes)) at zlib's default level (6, as Python's zlib.compress).
 int64_t zlib_compressed_bytes(const std::string& bytes);
 
-// Rounds to 10 significant digits: document scores stay distinct (round6 would tie small ratios) but short.
-double round_sig(double x);
 
 // Token text for output, "" for an id outside the vocabulary.
 std::string token_text_or_empty(const Tokenizer& tok, int32_t id);

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <limits>
 
-#include "analysis/binoculars.h"
 #include "analysis/document_scores.h"
 #include "analysis/forking_tokens.h"
 #include "analysis/window_entropy.h"
+#include "runtime/detection_record.h"
 #include "server/analysis_task.h"
 #include "server/server_impl.h"
 
@@ -58,14 +58,6 @@ Parsed<Doc> make_doc(const Engine& e, const DocumentInput& in, bool parse_specia
                      : 0;
   d.text = in.text;
   return d;
-}
-
-// The CLI's round_sig (apps/documents.cpp): 10 significant digits, so document scores stay distinct but short.
-double round_sig(double x) {
-  if (!std::isfinite(x) || x == 0) return x;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", x);
-  return std::strtod(buf, nullptr);
 }
 
 // The text of token positions [b, e) of d (apps/analyze.cpp's span_text).
@@ -275,37 +267,8 @@ void Server::Impl::detect(const httplib::Request& req, httplib::Response& res) {
     if (!ds) return send_error(res, ApiError::internal(ds.error().message));
     Json j = {{"doc", di}, {"tokens", ds->perplexity.tokens}};
     Json terms = Json::object();
-    if (want("log_likelihood")) j["log_likelihood"] = round_sig(ds->log_likelihood);
-    if (want("log_rank")) j["log_rank"] = round_sig(ds->log_rank);
-    if (want("lrr")) j["lrr"] = round_sig(ds->lrr);
-    if (want("entropy")) j["neg_entropy"] = round_sig(-ds->mean_entropy);
-    if (want("fast_detectgpt")) {
-      auto fd_terms = [](const analysis::FastDetectGptTerms& t) {
-        return Json{{"log_likelihood_sum", round_sig(t.log_likelihood_sum)},
-                    {"mean_sum", round_sig(t.mean_sum)},
-                    {"variance_sum", round_sig(t.variance_sum)}};
-      };
-      const analysis::FastDetectGptTerms& main =
-          ds->fast_detectgpt_reference ? *ds->fast_detectgpt_reference : ds->fast_detectgpt_white_box;
-      j["fast_detectgpt"] = round_sig(main.score);
-      terms["fast_detectgpt"] = fd_terms(main);
-      if (ds->fast_detectgpt_reference) {
-        j["fast_detectgpt_white_box"] = round_sig(ds->fast_detectgpt_white_box.score);
-        terms["fast_detectgpt_white_box"] = fd_terms(ds->fast_detectgpt_white_box);
-      }
-    }
-    if (want("binoculars")) {
-      std::vector<analysis::PositionSignals>& bs = sig[bino_pair];
-      if (same_model_binoculars)  // observer = performer: H(M1_t, M2_t) = H(M2_t)
-        for (analysis::PositionSignals& p : bs) {
-          p.has_reference = true;
-          p.contrast.cross_ab = p.entropy;
-        }
-      auto bt = analysis::binoculars(bs);
-      if (!bt) return send_error(res, ApiError::internal(bt.error().message));
-      j["binoculars"] = round_sig(bt->score);
-      terms["binoculars"] = {{"log_ppl", round_sig(bt->log_ppl)}, {"x_ppl", round_sig(bt->x_ppl)}};
-    }
+    if (auto st = add_detection_scores(*ds, sig[bino_pair], same_model_binoculars, want, j, terms); !st)
+      return send_error(res, ApiError::internal(st.error().message));
     if (b->terms) j["terms"] = std::move(terms);
     documents.push_back(std::move(j));
   }
