@@ -50,11 +50,6 @@ std::string tsv_escape(const std::string& s) {
   return r;
 }
 
-double round6(double x) {
-  if (!std::isfinite(x)) return x;
-  return std::round(x * 1e6) / 1e6;
-}
-
 std::string models_dir() {
   if (const char* e = std::getenv("TOKENSCOPE_MODELS"); e && *e) return e;
   if (const char* e = std::getenv("XDG_CACHE_HOME"); e && *e) return std::string(e) + "/tokenscope";

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/analysis_record.h"
 #include "tensor/matmul.h"
 #include "tokenscope/dtype.h"
 #include "tokenscope/expected.h"
@@ -25,8 +26,8 @@ std::string dump_json(const Json& j);
 Json bytes_array(const std::string& bytes);
 // A TSV field: tab, newline, carriage return and backslash escaped as \t \n \r \\.
 std::string tsv_escape(const std::string& s);
-// x rounded to 6 decimals, so the JSON holds short numbers (the statistics are far less exact than that anyway).
-double round6(double x);
+// 6 decimals (runtime/analysis_record.h).
+using ts::round6;
 // The model to use. `given` may be a path, `demo` (the bundled model) or a known model's name (smollm2-135m, looked
 // up in models_dir()). Empty: TOKENSCOPE_DEMO_MODEL, else smollm2-135m when scripts/fetch-models.sh installed it,
 // else the bundled demo model (models/tokenscope-demo.gguf beside the build directory or the source tree); the

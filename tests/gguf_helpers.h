@@ -1,5 +1,6 @@
 // Helpers to build GGUF images in memory for tests: a byte-level builder for hand-made (often deliberately broken)
-// files, a small valid model image made by gguf::Writer, and a temp-file writer.
+// files, a small valid model image made by gguf::Writer, and a temp-file writer (into the test program's own
+// directory, fixtures.h's process_temp_dir()).
 //
 // GgufBytes appends little-endian fields exactly as the GGUF layout in src/gguf/gguf.h describes them, with no checks,
 // so a test can put any value in any field.
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fixtures.h"
 #include "gguf/gguf.h"
 
 namespace ts::test {
@@ -71,9 +73,9 @@ inline std::string small_gguf_image(uint64_t alignment = 32) {
   return w.to_bytes();
 }
 
-// Writes bytes to a file under the gtest temp dir and returns its path.
+// Writes bytes to a file in the test program's temp directory and returns its path.
 inline std::string write_temp_file(const std::string& name, std::string_view bytes) {
-  const std::string path = ::testing::TempDir() + name;
+  const std::string path = process_temp_dir().file(name);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;

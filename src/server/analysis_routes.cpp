@@ -2,17 +2,13 @@
 // with the same values (apps/analyze.cpp and apps/detect.cpp; bodies and roles in analysis_requests.h). The models run
 // on the scheduler's worker as an AnalysisTask (analysis_task.h) with the CLI's windows (the server's --ctx, else the
 // models' context capped at 4096) and batch (256), so the per-position signals are bit-identical to the CLI's; the
-// document-level reductions below are the CLI's, over src/analysis.
+// records are built by the CLI's own builders (runtime/analysis_record.h, runtime/detection_record.h).
 #include "server/analysis_requests.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <limits>
 
 #include "analysis/document_scores.h"
-#include "analysis/forking_tokens.h"
-#include "analysis/window_entropy.h"
+#include "runtime/analysis_record.h"
 #include "runtime/detection_record.h"
 #include "server/analysis_task.h"
 #include "server/server_impl.h"
@@ -58,15 +54,6 @@ Parsed<Doc> make_doc(const Engine& e, const DocumentInput& in, bool parse_specia
                      : 0;
   d.text = in.text;
   return d;
-}
-
-// The text of token positions [b, e) of d (apps/analyze.cpp's span_text).
-std::string span_text(const Doc& d, int64_t b, int64_t e) {
-  if (b >= std::ssize(d.offsets)) return "";
-  const size_t from = std::min<size_t>(d.offsets[static_cast<size_t>(b)], d.text.size());
-  const size_t to = e < std::ssize(d.offsets) ? std::min<size_t>(d.offsets[static_cast<size_t>(e)], d.text.size())
-                                              : d.text.size();
-  return to > from ? d.text.substr(from, to - from) : std::string();
 }
 
 }  // namespace
@@ -116,81 +103,19 @@ void Server::Impl::analyze(const httplib::Request& req, httplib::Response& res) 
     return;
   const std::vector<AnalyzedPosition>& toks = result->docs.front();
 
-  // apps/analyze.cpp's print_document, as JSON values
-  std::vector<analysis::PositionSignals> sig;
-  sig.reserve(toks.size());
-  for (const AnalyzedPosition& t : toks) sig.push_back(t.signals.front());
-  const std::vector<double> we = analysis::window_entropy(sig, b->window);
-  const std::vector<uint8_t> hwe = analysis::high_window_entropy_flags(sig, b->window, b->top_fraction);
-  const std::vector<uint8_t> fork = analysis::forking_token_flags(sig, b->top_fraction);
+  // apps/analyze.cpp's records (runtime/analysis_record.h)
+  const TokenizedText text{d->text, d->offsets, d->text_bytes};
+  const TokenAnalysis a = analyze_tokens(toks, b->window, b->top_fraction);
   Json out = {{"object", "analysis"}, {"model", name_of(e)}};
   if (b->per_token) {
     Json tokens = Json::array();
-    for (size_t i = 0; i < toks.size(); ++i) {
-      const AnalyzedPosition& t = toks[i];
-      const analysis::PositionSignals& s = sig[i];
-      Json j = {{"doc", 0},
-                {"pos", t.pos},
-                {"id", s.id},
-                {"token", e.tokenizer.token_text(s.id)},
-                {"offset", d->offsets[static_cast<size_t>(t.pos)]},
-                {"logprob", round6(s.logprob)},
-                {"rank", s.rank},
-                {"entropy", round6(s.entropy)},
-                {"varentropy", round6(s.varentropy)},
-                {"max_prob", round6(s.max_prob)},
-                {"margin", round6(s.margin)},
-                {"typicality", round6(std::fabs(s.logprob + s.entropy))},
-                {"window_entropy", round6(we[i])},
-                {"hwe", hwe[i] != 0},
-                {"forking", fork[i] != 0}};
-      if (b->top > 0) {
-        Json top = Json::array();
-        for (const TopEntry& a : t.stats.top)
-          top.push_back({{"id", a.id}, {"token", e.tokenizer.token_text(a.id)}, {"logprob", round6(a.logprob)}});
-        j["top"] = std::move(top);
-      }
-      tokens.push_back(std::move(j));
-    }
+    for (size_t i = 0; i < toks.size(); ++i)
+      tokens.push_back(analysis_token_record(0, toks, a, i, text, e.tokenizer, b->top > 0));
     out["tokens"] = std::move(tokens);
   }
-
-  analysis::DocumentInputs din;
-  din.text_bytes = d->text_bytes;
-  din.entropy_window = b->window;
-  auto ds = analysis::score_document(sig, din);  // only DC-PDD can fail, and it is not asked for
-  if (!ds) return send_error(res, ApiError::internal(ds.error().message));
-  double max_h = sig.empty() ? std::numeric_limits<double>::quiet_NaN() : 0.0, var_sum = 0;
-  int64_t forks = 0;
-  for (size_t i = 0; i < sig.size(); ++i) {
-    max_h = std::max(max_h, sig[i].entropy);
-    var_sum += sig[i].varentropy;
-    forks += fork[i];
-  }
-  const analysis::Perplexity& p = ds->perplexity;
-  Json s = Json::object();
-  s["tokens"] = p.tokens;
-  s["nll"] = round6(p.nll_mean);
-  s["nll_sum"] = round6(p.nll_sum);
-  s["ppl"] = round6(p.ppl);
-  s["bytes"] = d->text_bytes;
-  s["bits_per_byte"] = round6(p.bits_per_byte);
-  s["mean_entropy"] = round6(ds->mean_entropy);
-  s["max_entropy"] = round6(max_h);
-  s["mean_varentropy"] =
-      round6(sig.empty() ? std::numeric_limits<double>::quiet_NaN() : var_sum / static_cast<double>(sig.size()));
-  s["forking_tokens"] = forks;
-  Json q = Json::array();
-  for (double x : ds->chow_quantiles) q.push_back(round6(x));
-  s["chow_quantiles"] = std::move(q);
-  if (!toks.empty()) {
-    const analysis::EntropySpan& h = ds->highest_entropy_span;
-    const int64_t sb = toks[static_cast<size_t>(h.begin)].pos;
-    const int64_t se = toks[static_cast<size_t>(h.end - 1)].pos + 1;
-    s["highest_entropy_span"] = {
-        {"pos", {sb, se}}, {"mean_entropy", round6(h.mean_entropy)}, {"text", span_text(*d, sb, se)}};
-  }
-  out["summary"] = std::move(s);
+  auto sum = summarize_analysis(toks, a, text);  // only DC-PDD can fail, and it is not asked for
+  if (!sum) return send_error(res, ApiError::internal(sum.error().message));
+  out["summary"] = analysis_summary_record(*sum);
   send_json(res, out);
 }
 

@@ -65,11 +65,6 @@ Json bytes_array(const std::string& bytes) {
   return a;
 }
 
-double round6(double x) {
-  if (!std::isfinite(x)) return x;
-  return std::round(x * 1e6) / 1e6;
-}
-
 double api_logprob(double lp) {
   if (std::isnan(lp) || lp < -9999.0) return -9999.0;
   return lp;

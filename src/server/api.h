@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/analysis_record.h"
+
 namespace ts::server {
 
 // Objects keep their keys in insertion order, so responses read like OpenAI's and the documentation.
@@ -58,8 +60,8 @@ Parsed<Json> parse_body(const std::string& body);
 
 // A token's raw bytes as a JSON array of integers (OpenAI's `bytes`).
 Json bytes_array(const std::string& bytes);
-// x rounded to 6 decimals, as the CLI writes statistics.
-double round6(double x);
+// 6 decimals (runtime/analysis_record.h).
+using ts::round6;
 // A logprob for OpenAI's fields: JSON has no −inf, so an impossible token reads −9999 (OpenAI's own convention).
 double api_logprob(double lp);
 // Number of Unicode code points in the first `n_bytes` bytes of s (UTF-8 continuation bytes are not counted), so

@@ -6,8 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
+
+#include "fixtures.h"
 
 namespace ts::test {
 
@@ -27,26 +30,14 @@ std::string slurp(const std::string& path) {
 }
 
 // Directories made by temp_dir(), removed when the test program exits.
-struct TempDirs {
-  std::vector<std::string> dirs;
-  ~TempDirs() {
-    for (const auto& d : dirs) std::system(("rm -rf " + quote(d)).c_str());
-  }
-};
-TempDirs& temp_dirs() {
-  static TempDirs t;
+std::vector<std::unique_ptr<TempDir>>& temp_dirs() {
+  static std::vector<std::unique_ptr<TempDir>> t;
   return t;
 }
 
 }  // namespace
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/tokenscope-test-XXXXXX";
-  const char* d = mkdtemp(tmpl);
-  if (!d) return "/tmp";
-  temp_dirs().dirs.push_back(d);
-  return d;
-}
+std::string temp_dir() { return temp_dirs().emplace_back(std::make_unique<TempDir>())->path(); }
 
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;

@@ -15,7 +15,7 @@ struct CliResult {
 
 // args are passed through /bin/sh quoted; stdin_text (if any) is fed to the program's standard input.
 CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
-// A fresh temporary directory for this test.
+// A fresh temporary directory (fixtures.h's TempDir), removed when the test program exits.
 std::string temp_dir();
 void write_file(const std::string& path, const std::string& content);
 

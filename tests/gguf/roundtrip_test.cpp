@@ -193,7 +193,8 @@ TEST(GgufRoundTrip, NonDefaultAlignmentIsWrittenAndHonoured) { check_tensor_roun
 TEST(GgufRoundTrip, SmallAlignmentIsHonoured) { check_tensor_round_trip(8); }
 
 TEST(GgufRoundTrip, WriteThenOpenFromDisk) {
-  const std::string path = ::testing::TempDir() + "gguf_write_then_open.gguf";
+  const test::TempDir dir;
+  const std::string path = dir.file("gguf_write_then_open.gguf");
   Writer w;
   w.add_u64("x.count", 12345678901ULL);
   w.add_tensor("w", DType::F32, {2}, pattern(8, 3));
@@ -242,7 +243,8 @@ TEST(GgufWriter, ValidateRejectsWrongDataSizeAndBadAlignment) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("'w'"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("68"), std::string::npos) << s.error().message;
-  EXPECT_FALSE(w.write(::testing::TempDir() + "gguf_never_written.gguf").ok());
+  const test::TempDir dir;
+  EXPECT_FALSE(w.write(dir.file("gguf_never_written.gguf")).ok());
 
   Writer a;
   a.set_alignment(48);

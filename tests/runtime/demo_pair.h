@@ -2,8 +2,6 @@
 // binary with requantize, removed at exit), hand-made distributions, and Pearson's χ² against an exact distribution.
 #pragma once
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
 #include "model/requantize.h"
 #include "runtime/engine.h"
 #include "sampling/candidates.h"
@@ -24,12 +23,8 @@ inline const std::string& demo_model_path() {
 }
 
 struct DemoPair {
+  TempDir dir;                            // holds the Q4_0 copy; declared first, so removed after the engines go
   std::unique_ptr<Engine> target, draft;  // the demo model and its Q4_0 copy
-  std::filesystem::path dir;
-  ~DemoPair() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
 };
 
 // Null when the demo model is missing (callers skip).
@@ -40,13 +35,11 @@ inline const DemoPair* demo_pair() {
     auto t = Engine::load(demo_model_path());
     if (!t) return nullptr;
     p->target = std::move(*t);
-    p->dir = std::filesystem::temp_directory_path() / ("ts_demo_pair_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(p->dir);
     ThreadPool pool(1);
     RequantizeOptions ro;
     ro.type = DType::Q4_0;
     ro.file_type = 2;
-    const std::string path = (p->dir / "draft-q4_0.gguf").string();
+    const std::string path = p->dir.file("draft-q4_0.gguf");
     if (!requantize(*p->target->file, ro, path, pool)) return nullptr;
     auto d = Engine::load(path);
     if (!d) return nullptr;

@@ -5,13 +5,12 @@
 #include <fstream>
 #include <iterator>
 
+#include "fixtures.h"
 #include "runtime/engine.h"
 #include "runtime/frequency_table.h"
 
 namespace ts {
 namespace {
-
-std::string temp_path(const char* name) { return ::testing::TempDir() + "/tokenscope_freq_" + name; }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -25,7 +24,8 @@ TEST(FrequencyTable, RoundTripsCountsHashAndDocuments) {
   t.counts = {0, 3, 1ull << 40, 7};
   t.vocab_hash = 0x0123456789abcdefULL;
   t.documents = 5;
-  const std::string path = temp_path("roundtrip.bin");
+  const test::TempDir dir;
+  const std::string path = dir.file("roundtrip.bin");
   ASSERT_TRUE(write_frequency_table(path, t).ok());
   EXPECT_EQ(slurp(path).size(), 40u + 8u * 4u);
   EXPECT_EQ(slurp(path).substr(0, 8), "TSFREQ01");
@@ -41,7 +41,8 @@ TEST(FrequencyTable, RoundTripsCountsHashAndDocuments) {
 TEST(FrequencyTable, RejectsTruncatedWrongMagicAndInconsistentTotal) {
   FrequencyTable t;
   t.counts = {1, 2, 3};
-  const std::string path = temp_path("bad.bin");
+  const test::TempDir dir;
+  const std::string path = dir.file("bad.bin");
   ASSERT_TRUE(write_frequency_table(path, t).ok());
   const std::string good = slurp(path);
 
@@ -64,7 +65,7 @@ TEST(FrequencyTable, RejectsTruncatedWrongMagicAndInconsistentTotal) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("total"), std::string::npos) << r.error().message;
 
-  r = read_frequency_table(temp_path("missing.bin"));
+  r = read_frequency_table(dir.file("missing.bin"));
   EXPECT_FALSE(r.ok());
   std::remove(path.c_str());
 }

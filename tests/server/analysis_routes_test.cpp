@@ -45,22 +45,7 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ts-analysis-routes-XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    path_ = d ? d : "/tmp";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (path_ != "/tmp") std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ts::test::TempDir;  // fixtures.h
 
 // Runs the tokenscope CLI; its stdout as JSON lines. Skips (fails under CI=true) when the binary is not built.
 bool run_cli(const std::vector<std::string>& args, std::vector<Json>& lines) {
