@@ -4,11 +4,13 @@
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
 // (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
-// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd; m = 512 and m = 1).
+// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd; m = 512, 4 and 1).
+// BM_GemvStream: m = 1 and 4, exact and int16, with the weights streamed from memory as in generation.
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <tuple>
@@ -70,7 +72,7 @@ void run_matmul(benchmark::State& state) {
 }
 
 void Shapes(benchmark::internal::Benchmark* b) {
-  for (int64_t m : {512, 1})
+  for (int64_t m : {512, 4, 1})
     for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
       for (DType t : {DType::F16, DType::Q8_0, DType::Q4_K})
         for (int64_t threads : {1, 2}) b->Args({m, k, n, static_cast<int64_t>(t), threads});
@@ -91,14 +93,51 @@ void FastShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
-// kInt16's GEMV (generation): m = 1, to compare with BM_Matmul's m = 1 rows in weight_B/s.
+// kInt16's GEMV (generation): m = 1 and 4, to compare with BM_Matmul's m = 1 and 4 rows in weight_B/s.
 void GemvShapes(benchmark::internal::Benchmark* b) {
-  for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
-    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K})
-      for (int64_t threads : {1, 2}) b->Args({1, k, n, static_cast<int64_t>(t), threads});
+  for (int64_t m : {1, 4})
+    for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
+      for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K})
+        for (int64_t threads : {1, 2}) b->Args({m, k, n, static_cast<int64_t>(t), threads});
 }
 
 BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->Apply(GemvShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Generation as the model runs it: the weights come from memory, not from the last-level cache the matrices above
+// fit in. Each iteration multiplies the next of kCopies copies of one matrix (≥ 96 MiB in all for these shapes).
+// Arguments: m, k, n, weight type, threads, precision (0 exact, 2 int16).
+void BM_GemvStream(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  const auto t = static_cast<DType>(state.range(3));
+  const int threads = static_cast<int>(state.range(4));
+  const ts::Precision p = state.range(5) == 2 ? ts::Precision::kInt16 : ts::Precision::kExact;
+  const std::vector<uint8_t>& w = weights(t, n, k);
+  const size_t copies = std::max<size_t>(4, (size_t{96} << 20) / w.size() + 1);
+  std::vector<std::vector<uint8_t>> c(copies, w);
+  std::vector<float> x(static_cast<size_t>(m * k)), y(static_cast<size_t>(m * n));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd;
+  for (auto& v : x) v = nd(rng);
+  ts::ThreadPool pool(threads);
+  size_t i = 0;
+  for (auto _ : state) {
+    const ts::WeightView W{t, c[i++ % copies].data(), n, k, ts::row_bytes(t, k)};
+    ts::matmul(W, x.data(), m, k, y.data(), n, pool, p);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const bool int16 = p == ts::Precision::kInt16 && ts::int16_matmul_available(t);
+  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" + (int16 ? " int16/32" : " exact"));
+  state.counters["weight_B/s"] =
+      benchmark::Counter(static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK(BM_GemvStream)
+    ->ArgsProduct({{1, 4}, {2048}, {5632}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
+                                           static_cast<int64_t>(DType::Q6_K)}, {1, 2}, {0, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_MatmulFastFine)
     ->ArgsProduct({{512}, {5632}, {2048}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
                                            static_cast<int64_t>(DType::Q6_K)}, {1, 2}})

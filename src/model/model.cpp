@@ -111,17 +111,25 @@ std::vector<int64_t> all_rows_if_empty(std::span<const int64_t> rows, int64_t n)
 constexpr int64_t kRowwiseMaxRows = 4;
 static_assert(kFastMinRows == kRowwiseMaxRows, "kFast's int8 path starts where the row-wise path ends");
 
-// Weight rows per tile: while one activation row (in L1) meets the tile's rows, they stay in L2 for the next one.
-constexpr int64_t kRowwiseTile = 8;
-
 template <class RowOut>
 void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, RowOut y_row, ThreadPool& pool) {
+  // Blocks of kBlock weight rows (in L2 while every group of activation rows meets them); each group of up to four
+  // activation rows goes through vec_dot_tile (quant.h: each weight row decoded once per group, bit-identical to
+  // vec_dot) into a local buffer, since the rows' outputs need not be evenly spaced.
+  constexpr int64_t kBlock = 64;
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
-    for (int64_t b0 = r0; b0 < r1; b0 += kRowwiseTile) {
-      const int64_t b1 = std::min(r1, b0 + kRowwiseTile);
-      for (int64_t i = 0; i < m; ++i) {
-        float* y = y_row(i);
-        for (int64_t r = b0; r < b1; ++r) y[r] = vec_dot(W.type, W.row(r), X + i * ldx, W.cols);
+    float buf[kRowwiseMaxRows * kBlock];
+    for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
+      const int64_t nb = std::min(kBlock, r1 - b0);
+      for (int64_t i0 = 0; i0 < m; i0 += kRowwiseMaxRows) {
+        const int64_t rows = std::min(kRowwiseMaxRows, m - i0);
+        if (rows == 1) {
+          float* y = y_row(i0);
+          for (int64_t r = b0; r < b0 + nb; ++r) y[r] = vec_dot(W.type, W.row(r), X + i0 * ldx, W.cols);
+          continue;
+        }
+        vec_dot_tile(W.type, W.row(b0), W.row_stride, nb, X + i0 * ldx, ldx, rows, W.cols, buf, kBlock);
+        for (int64_t i = 0; i < rows; ++i) std::copy(buf + i * kBlock, buf + i * kBlock + nb, y_row(i0 + i) + b0);
       }
     }
   });

@@ -5,9 +5,11 @@
 // (tensor/matmul.h): by default kExact, each product exact to fp32 rounding whatever the stored type;
 // Precision::kInt16 rounds activations to 16 bits per block of 32 against the stored integer codes (about 1e-4 of
 // the exact logprobs, 1.5-1.75x faster prompt evaluation), and Precision::kFast to 8 bits as llama.cpp does.
-// kInt16 is not yet the default: attention still takes a different fp32 summation order for 1-4 query rows than for
-// more (about 1e-6 apart), and int16 rounding of the next layer's input amplifies that to about 1e-4, so a position's
-// numbers would depend on how many positions its forward call evaluates (generate vs score).
+// Attention takes one fp32 summation order at every number of query rows (matmul_ordered), so with kInt16, whose
+// integer products are row-count independent too, a position's logits are the same bits however many positions its
+// forward call evaluates (generate vs score; tests/model/batch_invariance_test.cpp). Not so with kExact, nor where
+// kInt16 falls back to it (no AVX-512 VNNI, F16/BF16/F32 weights): those products take vec_dot for 1-4 rows and the
+// GEMM for more (about 1e-5 apart in the fixtures' logits).
 // forward() is const and keeps its scratch per call, so one Model can serve several sequences (each with its own
 // KVCache) from different threads. forward_batch() evaluates several sequences in one pass: their rows are stacked
 // so that each weight matrix is read once for all of them (generation is memory-bound), while RoPE, the KV append

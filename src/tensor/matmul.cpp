@@ -14,6 +14,8 @@
 //    by one thread in the same order whatever the thread count, so results do not depend on the pool size.
 //    Very long X is processed in passes of up to 1024 rows to bound the packed copy; F32 weights skip the
 //    dequantize copy and are transposed straight from W.
+// matmul_ordered (every m) is that GEMM, with the rows of X past the last whole mr sliver (all of them for m < mr)
+// handed to a small-m tile that performs each output's operations in the register tile's order.
 // The per-ISA tile kernels and transposes live in matmul_avx512.cpp / matmul_avx2.cpp; the scalar fallback is here.
 #include "tensor/matmul.h"
 
@@ -93,6 +95,23 @@ void pack_a_scalar(const float* src, int64_t ld, int rows, int64_t kc, float* ds
     for (int i = 0; i < kScalarMr; ++i) dst[p * kScalarMr + i] = i < rows ? src[i * ld + p] : 0.0f;
 }
 
+// The small-m tile: per output the same operations as tile_scalar (acc += x · b from zero, then C = [C +] acc).
+void tile_small_scalar(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c,
+                       int64_t ldc, int cols, bool accumulate) {
+  for (int t = 0; t < slivers; ++t) {
+    const float* bt = b + t * kc * kScalarNr;
+    const int tc = std::min(kScalarNr, cols - t * kScalarNr);
+    for (int i = 0; i < rows; ++i) {
+      const float* xi = x + i * ldx;
+      float acc[kScalarNr] = {};
+      for (int64_t p = 0; p < kc; ++p)
+        for (int j = 0; j < kScalarNr; ++j) acc[j] += xi[p] * bt[p * kScalarNr + j];
+      float* ci = c + i * ldc + t * kScalarNr;
+      for (int j = 0; j < tc; ++j) ci[j] = accumulate ? ci[j] + acc[j] : acc[j];
+    }
+  }
+}
+
 GemmKernel select_kernel() {
   switch (active_isa()) {
     case Isa::kAvx512:
@@ -102,7 +121,7 @@ GemmKernel select_kernel() {
     case Isa::kScalar:
       break;
   }
-  return GemmKernel{kScalarMr, kScalarNr, tile_scalar, pack_b_scalar, pack_a_scalar};
+  return GemmKernel{kScalarMr, kScalarNr, tile_scalar, pack_b_scalar, pack_a_scalar, tile_small_scalar};
 }
 
 // ---- m small: one pass over W, rows split across threads ----
@@ -110,24 +129,61 @@ void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, fl
                  ThreadPool& pool) {
   const int64_t k = W.cols;
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const uint8_t* row = W.row(r);
-      for (int64_t i = 0; i < m; ++i) Y[i * ldy + r] = vec_dot(W.type, row, X + i * ldx, k);
+    if (m == 1) {
+      for (int64_t r = r0; r < r1; ++r) Y[r] = vec_dot(W.type, W.row(r), X, k);
+      return;
     }
+    // each weight row decoded once for all m activation rows, which stay in L1 (quant.h)
+    vec_dot_tile(W.type, W.row(r0), W.row_stride, r1 - r0, X, ldx, m, k, Y + r0, ldy);
   });
 }
 
 // ---- m large: blocked GEMM on rows [0, m) of X and Y ----
+
+// Weight rows per thread chunk for n weight rows: at most kNc, but small enough that every thread gets one.
+int64_t chunk_rows(const GemmKernel& kern, int64_t n, const ThreadPool& pool) {
+  const int64_t per_thread = (n + pool.size() - 1) / pool.size();
+  return std::max<int64_t>(kern.nr, std::min(kNc, (per_thread + kern.nr - 1) / kern.nr * kern.nr));
+}
+
+// Dequantizes and transposes weight rows [n0, n0 + n_rows) over columns [k0, k0 + kc) into nr-row slivers at
+// panel + t · kc · nr (tmp: nr · kc floats of scratch). F32 rows (e.g. the KV cache in attention) are transposed
+// straight from W.
+void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t n_rows, int64_t k0, int64_t kc,
+                float* tmp, float* panel) {
+  const int nr = kern.nr;
+  const bool direct_f32 = W.type == DType::F32 && W.row_stride % sizeof(float) == 0 &&
+                          reinterpret_cast<uintptr_t>(W.data) % alignof(float) == 0;
+  const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
+  const size_t byte_off = row_bytes(W.type, k0);
+  const int64_t n_slivers = (n_rows + nr - 1) / nr;
+  for (int64_t t = 0; t < n_slivers; ++t) {
+    const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
+    const uint8_t* first = W.row(n0 + t * nr) + byte_off;
+    if (direct_f32) {
+      kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
+      continue;
+    }
+    for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
+    kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
+  }
+}
+
+// small_tail (matmul_ordered): the last m % mr rows of X go through tile_small, which reads X in place, instead of a
+// register tile padded to mr rows (for m = 1 that is 8 times the work); the outputs are the same bits either way
+// (matmul_kernels.h).
 void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
-                    int64_t ldy, ThreadPool& pool) {
+                    int64_t ldy, ThreadPool& pool, bool small_tail = false) {
   const int64_t n = W.rows, k = W.cols;
   const int mr = kern.mr, nr = kern.nr;
-  const int64_t slivers = (m + mr - 1) / mr;
+  const int64_t tail = m % mr;
+  const bool tail_small = small_tail && tail > 0;
+  const int64_t slivers = tail_small ? m / mr : (m + mr - 1) / mr;  // the slivers that the register tile takes
   const int64_t m_pad = slivers * mr;
 
   // Pack X: for kc block starting at k0 (width kc), sliver s lives at xp + k0 * m_pad + s * kc * mr.
   thread_local AlignedFloats x_buf;
-  float* xp = x_buf.get(static_cast<size_t>(m_pad * k));
+  float* xp = x_buf.get(static_cast<size_t>(std::max<int64_t>(m_pad * k, 1)));
   pool.parallel_for(slivers, 4, [&](int64_t s0, int64_t s1, int) {
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t rows = std::min<int64_t>(mr, m - s * mr);
@@ -138,14 +194,8 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
     }
   });
 
-  // Chunks of weight rows: at most kNc, but small enough that every thread gets one.
-  const int64_t per_thread = (n + pool.size() - 1) / pool.size();
-  const int64_t nc = std::max<int64_t>(nr, std::min(kNc, (per_thread + nr - 1) / nr * nr));
+  const int64_t nc = chunk_rows(kern, n, pool);
   const int64_t chunks = (n + nc - 1) / nc;
-  const bool direct_f32 = W.type == DType::F32 && W.row_stride % sizeof(float) == 0 &&
-                          reinterpret_cast<uintptr_t>(W.data) % alignof(float) == 0;
-  const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
-
   pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1, int) {
     thread_local AlignedFloats panel_buf, rows_buf;
     float* panel = panel_buf.get(static_cast<size_t>(nc * kKc));
@@ -156,19 +206,7 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
       const int64_t n_slivers = (n_rows + nr - 1) / nr;
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
         const int64_t kc = std::min(kKc, k - k0);
-        const size_t byte_off = row_bytes(W.type, k0);
-        // Dequantize and transpose this chunk's weights for columns [k0, k0 + kc). F32 rows (e.g. the KV cache
-        // in attention) are transposed straight from W.
-        for (int64_t t = 0; t < n_slivers; ++t) {
-          const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
-          const uint8_t* first = W.row(n0 + t * nr) + byte_off;
-          if (direct_f32) {
-            kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
-            continue;
-          }
-          for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
-          kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
-        }
+        pack_panel(kern, W, n0, n_rows, k0, kc, tmp, panel);
         for (int64_t s = 0; s < slivers; ++s) {
           const float* a = xp + k0 * m_pad + s * kc * mr;
           const int rows = static_cast<int>(std::min<int64_t>(mr, m - s * mr));
@@ -178,9 +216,22 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
             kern.tile(kc, a, panel + t * kc * nr, y + t * nr, ldy, rows, cols, k0 > 0);
           }
         }
+        if (tail_small)
+          kern.tile_small(kc, X + slivers * mr * ldx + k0, ldx, static_cast<int>(tail), panel,
+                          static_cast<int>(n_slivers), Y + slivers * mr * ldy + n0, ldy, static_cast<int>(n_rows),
+                          k0 > 0);
       }
     }
   });
+}
+
+// The blocked GEMM over all m rows, in passes that bound the packed copy of X.
+void matmul_gemm(const GemmKernel& kern, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
+                 int64_t ldy, ThreadPool& pool, bool small_tail = false) {
+  const int64_t pass_rows =
+      std::clamp<int64_t>(kPackedXBytes / (4 * W.cols), kMinPassRows, kMaxPassRows) / kern.mr * kern.mr;
+  for (int64_t i0 = 0; i0 < m; i0 += pass_rows)
+    matmul_blocked(kern, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool, small_tail);
 }
 
 }  // namespace
@@ -197,11 +248,19 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
     matmul_rows(W, X, m, ldx, Y, ldy, pool);
     return;
   }
-  const GemmKernel kern = select_kernel();
-  const int64_t pass_rows =
-      std::clamp<int64_t>(kPackedXBytes / (4 * W.cols), kMinPassRows, kMaxPassRows) / kern.mr * kern.mr;
-  for (int64_t i0 = 0; i0 < m; i0 += pass_rows)
-    matmul_blocked(kern, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool);
+  matmul_gemm(select_kernel(), W, X, m, ldx, Y, ldy, pool);
+}
+
+void matmul_ordered(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                    ThreadPool& pool) {
+  assert(W.cols % traits(W.type).block_elems == 0);
+  assert(m <= 1 || (ldx >= W.cols && ldy >= W.rows));
+  if (m <= 0 || W.rows <= 0) return;
+  if (W.cols == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + W.rows, 0.0f);
+    return;
+  }
+  matmul_gemm(select_kernel(), W, X, m, ldx, Y, ldy, pool, /*small_tail=*/true);
 }
 
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,

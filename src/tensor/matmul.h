@@ -52,6 +52,16 @@ enum class Precision {
 
 // Y (m × W.rows, row stride ldy floats) = X (m × W.cols, row stride ldx floats) · Wᵀ.
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool);
+// The same product in fp32 with one summation order at every m: each output Y[i, j] is the fp32 FMA chain
+//   acc = 0; acc = fma(X[i, p], W[j, p], acc) for p in k-block b (blocks of 256 columns, in order); Y = Y + acc
+// (the first block stores acc), on AVX-512 and AVX2; without them (active_isa() scalar) acc = acc + X·W in two
+// roundings. It is the blocked GEMM that matmul() runs above 4 rows, so for any m a row of Y is bit-identical to the
+// same row of a call with more or fewer rows, on any thread count, and to matmul() with m > 4 (same ISA). For
+// callers whose numbers must not depend on how many rows a call evaluates (attention over the KV cache); matmul()
+// keeps its faster dot-product path for m <= 4, whose order differs (a few fp32 roundings apart).
+void matmul_ordered(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                    ThreadPool& pool);
+
 // Elements per activation scale of the int8 path: kFastBlock (32, llama.cpp's Q8_0 rule) or kFastFineBlock (16,
 // twice the scales for twice the fp32 work per integer product: for inputs with outlier channels, where an outlier's
 // scale flattens the other elements of its block).

@@ -1,6 +1,9 @@
 // AVX2 + FMA pieces of the blocked fp32 GEMM (layouts and contract: matmul_kernels.h).
 //
 // Register tile: 6 rows of X × 16 weight rows = 12 ymm accumulators + 2 for weights + 1 broadcast = 15 of 16.
+//
+// Small-m tile (matmul_ordered with 1..5 rows of X): one row × 4 slivers or two rows × 2 slivers, 8 ymm accumulators
+// either way, activations broadcast straight from X. Each output is the same FMA chain as in tile_6x16.
 #include <immintrin.h>
 
 #include "tensor/matmul_kernels.h"
@@ -50,6 +53,69 @@ void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
 }
 
+// R rows of X against T consecutive slivers (sliver t at b + t·kc·kNr); cols: the valid columns from c on.
+template <int R, int T>
+void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, float* c, int64_t ldc, int cols,
+                     bool accumulate) {
+  __m256 acc[R][2 * T];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 16
+    for (int v = 0; v < 2 * T; ++v) acc[i][v] = _mm256_setzero_ps();
+  const int64_t sliver = kc * kNr;
+  for (int64_t p = 0; p < kc; ++p) {
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(x + i * ldx + p);
+#pragma GCC unroll 16
+      for (int v = 0; v < 2 * T; ++v)
+        acc[i][v] = _mm256_fmadd_ps(ai, _mm256_load_ps(b + (v / 2) * sliver + p * kNr + (v % 2) * 8), acc[i][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) {
+    const int tc = cols - t * kNr;
+    if (tc <= 0) break;
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      float* ci = c + i * ldc + t * kNr;
+      if (tc >= kNr) {
+        __m256 v0 = acc[i][2 * t], v1 = acc[i][2 * t + 1];
+        if (accumulate) {
+          v0 = _mm256_add_ps(_mm256_loadu_ps(ci), v0);
+          v1 = _mm256_add_ps(_mm256_loadu_ps(ci + 8), v1);
+        }
+        _mm256_storeu_ps(ci, v0);
+        _mm256_storeu_ps(ci + 8, v1);
+      } else {  // right edge of Y, as in tile_6x16
+        alignas(32) float buf[kNr];
+        _mm256_store_ps(buf, acc[i][2 * t]);
+        _mm256_store_ps(buf + 8, acc[i][2 * t + 1]);
+        for (int j = 0; j < tc; ++j) ci[j] = accumulate ? ci[j] + buf[j] : buf[j];
+      }
+    }
+  }
+}
+
+// R rows against every sliver: groups of T slivers, then the rest one at a time.
+template <int R, int T>
+void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, float* c, int64_t ldc, int cols,
+                bool accumulate) {
+  const int64_t sliver = kc * kNr;
+  int t = 0;
+  for (; t + T <= slivers; t += T)
+    small_rows_tile<R, T>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+  for (; t < slivers; ++t)
+    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+}
+
+void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c, int64_t ldc,
+                int cols, bool accumulate) {
+  int i = 0;
+  for (; i + 2 <= rows; i += 2) small_rows<2, 2>(kc, x + i * ldx, ldx, b, slivers, c + i * ldc, ldc, cols, accumulate);
+  if (i < rows) small_rows<1, 4>(kc, x + i * ldx, ldx, b, slivers, c + i * ldc, ldc, cols, accumulate);
+}
+
 // 8×8 transpose of src rows (stride ld) into dst rows (stride ldd).
 inline void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) {
   __m256 r[8], t[8];
@@ -91,6 +157,6 @@ void pack_b_16(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
 
 }  // namespace
 
-GemmKernel gemm_kernel_avx2() { return GemmKernel{kMr, kNr, tile_6x16, pack_b_16, pack_a_6}; }
+GemmKernel gemm_kernel_avx2() { return GemmKernel{kMr, kNr, tile_6x16, pack_b_16, pack_a_6, tile_small}; }
 
 }  // namespace ts::matmul_detail

@@ -4,6 +4,10 @@
 // weights, broadcasts kMr activations and issues 2·kMr FMAs; with kMr = 8 that is 16 independent accumulators,
 // enough to cover FMA latency on both the double-pumped (Zen 4) and full-width (Zen 5, Intel) units, and 19 of the
 // 32 zmm registers in all.
+//
+// Small-m tile (matmul_ordered with 1..7 rows of X): R <= 4 rows of X × T slivers of 32 weight rows, 2·R·T zmm
+// accumulators (8 for one row: one row alone needs several slivers to have enough chains in flight), activations
+// broadcast straight from X. Each output is the same FMA chain as in tile_8x32, so the row is bit-identical.
 #include <immintrin.h>
 
 #include "tensor/matmul_kernels.h"
@@ -52,6 +56,87 @@ void tile_8x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
     }
     _mm512_mask_storeu_ps(ci, m0, v0);
     _mm512_mask_storeu_ps(ci + 16, m1, v1);
+  }
+}
+
+// Masks of the valid columns of a 32-wide sliver whose first `cols` columns are wanted.
+inline __mmask16 low_mask(int cols) { return cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1); }
+inline __mmask16 high_mask(int cols) { return cols <= 16 ? __mmask16(0) : low_mask(cols - 16); }
+
+// R rows of X against T consecutive slivers (sliver t at b + t·kc·kNr); cols: the valid columns from c on.
+template <int R, int T>
+void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, float* c, int64_t ldc, int cols,
+                     bool accumulate) {
+  __m512 acc[R][2 * T];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 16
+    for (int v = 0; v < 2 * T; ++v) acc[i][v] = _mm512_setzero_ps();
+  const int64_t sliver = kc * kNr;
+  for (int64_t p = 0; p < kc; ++p) {
+    __m512 bv[2 * T];
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      bv[2 * t] = _mm512_load_ps(b + t * sliver + p * kNr);
+      bv[2 * t + 1] = _mm512_load_ps(b + t * sliver + p * kNr + 16);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(x[i * ldx + p]);
+#pragma GCC unroll 16
+      for (int v = 0; v < 2 * T; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) {
+    const int tc = cols - t * kNr;
+    if (tc <= 0) break;
+    const __mmask16 m0 = low_mask(tc), m1 = high_mask(tc);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      float* ci = c + i * ldc + t * kNr;
+      __m512 v0 = acc[i][2 * t], v1 = acc[i][2 * t + 1];
+      if (accumulate) {
+        v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), v0);
+        v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), v1);
+      }
+      _mm512_mask_storeu_ps(ci, m0, v0);
+      _mm512_mask_storeu_ps(ci + 16, m1, v1);
+    }
+  }
+}
+
+// R rows against every sliver: groups of kWide slivers (4 for up to two rows, 2 for more: at most 16 accumulators
+// plus the weight vectors in registers), then the rest two and one at a time.
+template <int R>
+void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, float* c, int64_t ldc, int cols,
+                bool accumulate) {
+  constexpr int kWide = R <= 2 ? 4 : 2;
+  const int64_t sliver = kc * kNr;
+  int t = 0;
+  for (; t + kWide <= slivers; t += kWide)
+    small_rows_tile<R, kWide>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+  if (kWide > 2 && t + 2 <= slivers) {
+    small_rows_tile<R, 2>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    t += 2;
+  }
+  for (; t < slivers; ++t)
+    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+}
+
+void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c, int64_t ldc,
+                int cols, bool accumulate) {
+  for (int i = 0; i < rows;) {
+    const int r = rows - i >= 4 ? 4 : rows - i;
+    const float* xi = x + i * ldx;
+    float* ci = c + i * ldc;
+    switch (r) {
+      case 4: small_rows<4>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
+      case 3: small_rows<3>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
+      case 2: small_rows<2>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
+      default: small_rows<1>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
+    }
+    i += r;
   }
 }
 
@@ -126,6 +211,6 @@ void pack_b_32(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
 
 }  // namespace
 
-GemmKernel gemm_kernel_avx512() { return GemmKernel{kMr, kNr, tile_8x32, pack_b_32, pack_a_8}; }
+GemmKernel gemm_kernel_avx512() { return GemmKernel{kMr, kNr, tile_8x32, pack_b_32, pack_a_8, tile_small}; }
 
 }  // namespace ts::matmul_detail

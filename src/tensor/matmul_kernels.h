@@ -7,6 +7,12 @@
 //                    rows past the end of W are zero.
 // A tile computes C[i, j] (+)= sum_p a[p * mr + i] * b[p * nr + j] for i < rows, j < cols, one fp32 FMA per product
 // in order of p, so every ISA rounds like a plain fp32 dot product accumulated per (i, j) over each kc block.
+//
+// The small-m tile (matmul_ordered with fewer than mr rows of X) computes each C[i, j] by the same sequence of
+// operations as the tile: acc = 0, acc = fma(x_i[p], b[p * nr + j], acc) for p = 0..kc−1 (the scalar fallback:
+// acc = acc + x_i[p] · b[...], as its tile), then C = acc or C + acc. It reads X in place (row i at x + i · ldx)
+// instead of a packed A, and spans several B slivers so that one row of X still has enough independent accumulators.
+// Per ISA, a row of Y is therefore bit-identical whichever tile computed it.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +29,10 @@ struct GemmKernel {
   void (*pack_b)(const float* src, int64_t ld, int rows, int64_t kc, float* dst) = nullptr;
   // dst[p * mr + i] = src[i * ld + p] for i < rows, p < kc; rows..mr-1 are zero-filled. (A packing.)
   void (*pack_a)(const float* src, int64_t ld, int rows, int64_t kc, float* dst) = nullptr;
+  // C (row stride ldc) = [C +] X·Bᵀ for rows (1..mr−1) rows of X (x + i·ldx, kc floats each) and `slivers` packed
+  // B slivers (sliver t at b + t·kc·nr, columns t·nr..t·nr+nr−1 of C); only the first `cols` columns are written.
+  void (*tile_small)(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c,
+                     int64_t ldc, int cols, bool accumulate) = nullptr;
 };
 
 // Defined in matmul_avx512.cpp / matmul_avx2.cpp; call only when ts::active_isa() allows that ISA.

@@ -51,6 +51,7 @@ constexpr uint32_t kIdLimit = 31;  // ggml ids this engine can compute are all b
 struct Kernels {
   DequantFn dequantize = nullptr;  // null: the scalar reference
   DotFn dot = nullptr;             // null: vec_dot_ref
+  quant::MultiDotFn dot_multi = nullptr;  // null: dot per row
 };
 
 struct Tables {
@@ -63,12 +64,14 @@ Tables build_tables() {
     const auto tr = dtype_traits(id);
     if (!tr || !tr->supported) continue;
     const DType t = tr->type;
-    tab.by_isa[0][id] = {format_of(t).dequantize, nullptr};
+    tab.by_isa[0][id] = {format_of(t).dequantize, nullptr, nullptr};
     const quant::SimdKernels a2 = quant::avx2_kernels(t);
-    tab.by_isa[1][id] = {a2.dequantize ? a2.dequantize : format_of(t).dequantize, a2.dot};
+    tab.by_isa[1][id] = {a2.dequantize ? a2.dequantize : format_of(t).dequantize, a2.dot, a2.dot_multi};
     // An AVX-512 machine also runs every AVX2 kernel, so fill the gaps with them.
     const quant::SimdKernels a5 = quant::avx512_kernels(t);
-    tab.by_isa[2][id] = {a5.dequantize ? a5.dequantize : tab.by_isa[1][id].dequantize, a5.dot ? a5.dot : a2.dot};
+    // A multi-row dot is used only beside its own single-row dot (bit-identity is between the two).
+    tab.by_isa[2][id] = {a5.dequantize ? a5.dequantize : tab.by_isa[1][id].dequantize, a5.dot ? a5.dot : a2.dot,
+                         a5.dot ? a5.dot_multi : a2.dot_multi};
   }
   return tab;
 }
@@ -124,6 +127,24 @@ float vec_dot(DType t, const void* row, const float* x, int64_t n) {
   const Kernels* k = kernels_for(t);
   if (k && k->dot) return k->dot(row, x, n);
   return vec_dot_ref(t, row, x, n);
+}
+
+void vec_dot_tile(DType t, const uint8_t* rows, size_t stride, int64_t nrows, const float* x, int64_t ldx, int64_t m,
+                  int64_t n, float* out, int64_t ldo) {
+  const Kernels* k = kernels_for(t);
+  float tmp[4];
+  for (int64_t j = 0; j < nrows; ++j) {
+    const uint8_t* row = rows + static_cast<size_t>(j) * stride;
+    for (int64_t i0 = 0; i0 < m; i0 += 4) {
+      const int g = static_cast<int>(std::min<int64_t>(4, m - i0));
+      if (g > 1 && k && k->dot && k->dot_multi) {
+        k->dot_multi(row, x + i0 * ldx, ldx, g, n, tmp);
+      } else {
+        for (int i = 0; i < g; ++i) tmp[i] = vec_dot(t, row, x + (i0 + i) * ldx, n);
+      }
+      for (int i = 0; i < g; ++i) out[(i0 + i) * ldo + j] = tmp[i];
+    }
+  }
 }
 
 bool quantize_row(DType t, const float* src, void* row, int64_t n) {

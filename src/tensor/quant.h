@@ -29,6 +29,11 @@ void dequantize_row_ref(DType t, const void* src, float* dst, int64_t n);
 // reduced at the end. Dispatches to the best ISA.
 float vec_dot(DType t, const void* row, const float* x, int64_t n);
 float vec_dot_ref(DType t, const void* row, const float* x, int64_t n);
+// out[i·ldo + j] = vec_dot(t, rows + j·stride, x + i·ldx, n) for j < nrows, i < m, bit for bit: a GEMV tile for a
+// few activation rows, each weight row decoded once per group of up to four activation rows (the SIMD kernels
+// multiply each decoded vector into every activation row's accumulators).
+void vec_dot_tile(DType t, const uint8_t* rows, size_t stride, int64_t nrows, const float* x, int64_t ldx, int64_t m,
+                  int64_t n, float* out, int64_t ldo);
 
 // Quantize n floats into row (row_bytes(t, n) bytes), the way llama.cpp's reference quantizers do for the
 // formats that have one here (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, and, where implemented,

@@ -117,6 +117,8 @@ static inline int q3k_scale(int j, const uint8_t* s) {
 
 using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 using DotFn = float (*)(const void* row, const float* x, int64_t n);
+// out[i] = dot(row, x + i·ldx) for i < m (2 <= m <= 4), each bit-identical to DotFn's result for that row.
+using MultiDotFn = void (*)(const void* row, const float* x, int64_t ldx, int m, int64_t n, float* out);
 using QuantFn = void (*)(const float* src, void* dst, int64_t n);
 
 // Scalar references, one file per format (quant_<format>.cpp).
@@ -179,6 +181,7 @@ int round_even(float v);
 struct SimdKernels {
   DequantFn dequantize = nullptr;
   DotFn dot = nullptr;
+  MultiDotFn dot_multi = nullptr;  // null: dot once per row
 };
 SimdKernels avx2_kernels(DType t);
 SimdKernels avx512_kernels(DType t);

@@ -75,6 +75,32 @@ struct DotSink {
   }
 };
 
+// M activation rows at once (generation with several sequences, speculative verification): each decoded weight
+// vector is multiplied into every row's accumulators, so a row is decoded once instead of M times. Row i's
+// accumulators receive exactly the FMAs DotSink's would, in the same order, so each result is bit-identical to dot().
+template <int M>
+struct MultiDotSink {
+  const float* x;
+  int64_t ldx;
+  __m512 acc[M][4];
+  MultiDotSink(const float* x_, int64_t ldx_) : x(x_), ldx(ldx_) {
+    for (int i = 0; i < M; ++i)
+      for (int k = 0; k < 4; ++k) acc[i][k] = _mm512_setzero_ps();
+  }
+  template <int K>
+  void put(int64_t off, __m512 w, Acc<K>) {
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[i][K] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + i * ldx + off), acc[i][K]);
+  }
+  void put_masked(int64_t off, __m512 w, __mmask16 m) {
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[i][0] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m, x + i * ldx + off), acc[i][0]);
+  }
+  float sum(int i) const {
+    return hsum(_mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3])));
+  }
+};
+
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 // 16 bytes -> 16 int32 lanes, zero-extended.
@@ -402,23 +428,60 @@ float dot(const void* row, const float* x, int64_t n) {
   return sink.sum();
 }
 
+template <template <class> class WalkOf, int M>
+void dot_rows(const void* row, const float* x, int64_t ldx, int64_t n, float* out) {
+  MultiDotSink<M> sink(x, ldx);
+  WalkOf<MultiDotSink<M>>::walk(row, n, sink);
+  for (int i = 0; i < M; ++i) out[i] = sink.sum(i);
+}
+
+template <template <class> class WalkOf>
+void dot_multi(const void* row, const float* x, int64_t ldx, int m, int64_t n, float* out) {
+  switch (m) {
+    case 2: return dot_rows<WalkOf, 2>(row, x, ldx, n, out);
+    case 3: return dot_rows<WalkOf, 3>(row, x, ldx, n, out);
+    default: return dot_rows<WalkOf, 4>(row, x, ldx, n, out);
+  }
+}
+
+// The walkers as class templates over the sink, so dot_multi can instantiate them for each row count.
+#define TS_WALKER(name)                                                                   \
+  template <class Sink>                                                                   \
+  struct name##_of {                                                                      \
+    static void walk(const void* src, int64_t n, Sink& sink) { name(src, n, sink); }      \
+  };
+TS_WALKER(walk_f32)
+TS_WALKER(walk_f16)
+TS_WALKER(walk_bf16)
+TS_WALKER(walk_q8_0)
+TS_WALKER(walk_q4_0)
+TS_WALKER(walk_q4_k)
+TS_WALKER(walk_q6_k)
+TS_WALKER(walk_q4_1)
+TS_WALKER(walk_q5_0)
+TS_WALKER(walk_q5_1)
+TS_WALKER(walk_q2_k)
+TS_WALKER(walk_q3_k)
+TS_WALKER(walk_q5_k)
+#undef TS_WALKER
+
 }  // namespace
 
 SimdKernels avx512_kernels(DType t) {
   switch (t) {
-    case DType::F32: return {dequantize<walk_f32>, dot<walk_f32>};
-    case DType::F16: return {dequantize<walk_f16>, dot<walk_f16>};
-    case DType::BF16: return {dequantize<walk_bf16>, dot<walk_bf16>};
-    case DType::Q8_0: return {dequantize<walk_q8_0>, dot<walk_q8_0>};
-    case DType::Q4_0: return {dequantize<walk_q4_0>, dot<walk_q4_0>};
-    case DType::Q4_K: return {dequantize<walk_q4_k>, dot<walk_q4_k>};
-    case DType::Q6_K: return {dequantize<walk_q6_k>, dot<walk_q6_k>};
-    case DType::Q4_1: return {dequantize<walk_q4_1>, dot<walk_q4_1>};
-    case DType::Q5_0: return {dequantize<walk_q5_0>, dot<walk_q5_0>};
-    case DType::Q5_1: return {dequantize<walk_q5_1>, dot<walk_q5_1>};
-    case DType::Q2_K: return {dequantize<walk_q2_k>, dot<walk_q2_k>};
-    case DType::Q3_K: return {dequantize<walk_q3_k>, dot<walk_q3_k>};
-    case DType::Q5_K: return {dequantize<walk_q5_k>, dot<walk_q5_k>};
+    case DType::F32: return {dequantize<walk_f32>, dot<walk_f32>, dot_multi<walk_f32_of>};
+    case DType::F16: return {dequantize<walk_f16>, dot<walk_f16>, dot_multi<walk_f16_of>};
+    case DType::BF16: return {dequantize<walk_bf16>, dot<walk_bf16>, dot_multi<walk_bf16_of>};
+    case DType::Q8_0: return {dequantize<walk_q8_0>, dot<walk_q8_0>, dot_multi<walk_q8_0_of>};
+    case DType::Q4_0: return {dequantize<walk_q4_0>, dot<walk_q4_0>, dot_multi<walk_q4_0_of>};
+    case DType::Q4_K: return {dequantize<walk_q4_k>, dot<walk_q4_k>, dot_multi<walk_q4_k_of>};
+    case DType::Q6_K: return {dequantize<walk_q6_k>, dot<walk_q6_k>, dot_multi<walk_q6_k_of>};
+    case DType::Q4_1: return {dequantize<walk_q4_1>, dot<walk_q4_1>, dot_multi<walk_q4_1_of>};
+    case DType::Q5_0: return {dequantize<walk_q5_0>, dot<walk_q5_0>, dot_multi<walk_q5_0_of>};
+    case DType::Q5_1: return {dequantize<walk_q5_1>, dot<walk_q5_1>, dot_multi<walk_q5_1_of>};
+    case DType::Q2_K: return {dequantize<walk_q2_k>, dot<walk_q2_k>, dot_multi<walk_q2_k_of>};
+    case DType::Q3_K: return {dequantize<walk_q3_k>, dot<walk_q3_k>, dot_multi<walk_q3_k_of>};
+    case DType::Q5_K: return {dequantize<walk_q5_k>, dot<walk_q5_k>, dot_multi<walk_q5_k_of>};
     default: return {};
   }
 }

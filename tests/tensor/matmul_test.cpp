@@ -1,5 +1,6 @@
 // matmul against matmul_ref on random data, for every ISA this CPU has, both regimes (row-parallel vec_dot for
-// m <= 4, blocked GEMM above), several weight types, edge sizes and strided X / Y.
+// m <= 4, blocked GEMM above), several weight types, edge sizes and strided X / Y; matmul_ordered's rows against
+// the blocked GEMM's bit for bit at every row count.
 //
 // Tolerance: |Y - Y_ref| <= 1e-5 · Σ_i |x_i · w_i| + 1e-6 per element. Y_ref sums in double; matmul sums in fp32,
 // whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
@@ -208,6 +209,61 @@ TEST(Matmul, MoreRowsThanOnePassOfTheBlockedKernel) {
   ThreadPool pool(2);
   const std::vector<float> X = random_floats(static_cast<size_t>(m * k), 29);
   check_matmul(w.view(), X, m, k, n, pool, "m=1030");
+}
+
+// matmul_ordered: a row's outputs do not depend on how many rows the call has (the small-m tile and the register
+// tile perform the same operations per output), equal matmul()'s blocked GEMM (m > 4) bit for bit, and are a correct
+// product (reference tolerance as above). Rows are taken from different offsets of one 64-row X, Y has a stride
+// with padding columns that must stay untouched.
+TEST(MatmulOrdered, RowsAreBitIdenticalWhateverTheRowCount) {
+  IsaCapGuard guard;
+  const std::vector<Isa> isas = available_isas();
+  ThreadPool one(1), two(2);
+  constexpr int64_t kRows = 64, n = 100, ldy = n + 3;
+  struct Case {
+    DType type;
+    int64_t k;
+  };
+  // k = 300: a short last k-block and a tail no transpose covers; 600: three blocks; Q8_0: the dequantized panel
+  for (const Case& cs : {Case{DType::F32, 64}, Case{DType::F32, 300}, Case{DType::F32, 600}, Case{DType::Q8_0, 512}}) {
+    Weights w;
+    ASSERT_TRUE(make_weights(cs.type, n, cs.k, 31 + static_cast<uint32_t>(cs.k), &w));
+    const int64_t k = cs.k, ldx = k + 1;
+    const std::vector<float> X = random_floats(static_cast<size_t>(kRows * ldx), 41 + static_cast<uint32_t>(k));
+    const std::vector<double> bound = abs_dot_bounds(w.view(), X.data(), kRows, ldx);
+    std::vector<float> ref(static_cast<size_t>(kRows * ldy));
+    matmul_ref(w.view(), X.data(), kRows, ldx, ref.data(), ldy);
+    for (Isa isa : isas) {
+      set_isa_cap(isa);
+      const std::string what = std::string(dtype_name(cs.type)) + " k=" + std::to_string(k) + " " + isa_name(isa);
+      std::vector<float> full(static_cast<size_t>(kRows * ldy), kSentinel), gemm(full);
+      matmul_ordered(w.view(), X.data(), kRows, ldx, full.data(), ldy, two);
+      matmul(w.view(), X.data(), kRows, ldx, gemm.data(), ldy, two);
+      for (int64_t i = 0; i < kRows; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          const size_t e = static_cast<size_t>(i * ldy + j);
+          ASSERT_EQ(full[e], gemm[e]) << what << ": matmul_ordered vs matmul, Y[" << i << "][" << j << "]";
+          ASSERT_LE(std::fabs(full[e] - ref[e]), 1e-5 * bound[static_cast<size_t>(i * n + j)] + 1e-6)
+              << what << ": Y[" << i << "][" << j << "] against the reference";
+        }
+      }
+      for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 33}) {
+        for (ThreadPool* pool : {&one, &two}) {
+          const int64_t r0 = (m * 7) % (kRows - m + 1);  // rows r0..r0+m-1 of X
+          std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
+          matmul_ordered(w.view(), X.data() + r0 * ldx, m, ldx, y.data(), ldy, *pool);
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t j = 0; j < ldy; ++j) {
+              const float got = y[static_cast<size_t>(i * ldy + j)];
+              const float want = j < n ? full[static_cast<size_t>((r0 + i) * ldy + j)] : kSentinel;
+              ASSERT_EQ(got, want) << what << " m=" << m << " threads=" << pool->size() << ": Y[" << i << "][" << j
+                                   << "] (row " << r0 + i << " of the 64-row call)";
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(Matmul, ZeroRowsOfXWritesNothing) {

@@ -161,4 +161,104 @@ TEST(SimdVsReference, ExtremeScalesStayBitExact) {
 }
 
 }  // namespace
+// vec_dot_tile decodes a row once for several activation rows; each result must be vec_dot's for that row, bit
+// for bit (the batched forward relies on it: a sequence's numbers may not depend on its batch), at every ISA, for
+// every type, for 1..9 rows (groups of four plus a remainder) and a tail length for the float types.
+TEST(SimdVsReference, MultiRowDotIsBitIdenticalToSingleRowDot) {
+  std::mt19937 rng(7);
+  std::vector<DType> types;
+  for (const auto& bt : kBlockTypes) types.push_back(bt.t);
+  types.insert(types.end(), {DType::F32, DType::F16, DType::BF16});
+  int checked = 0;
+  for (DType t : types) {
+    const int64_t be = traits(t).block_elems;
+    std::vector<int64_t> lengths = {2048 - 2048 % be};
+    if (be == 1) lengths.push_back(70);
+    for (int64_t n : lengths) {
+      std::vector<int> halves;
+      for (const auto& bt : kBlockTypes)
+        if (bt.t == t) halves = bt.offsets;
+      std::vector<uint8_t> row(row_bytes(t, n));
+      if (be == 1) {
+        std::vector<float> w = random_x(n, rng);
+        ASSERT_TRUE(quantize_row(t, w.data(), row.data(), n));
+      } else {
+        row = random_row(t, halves, n, rng);
+      }
+      const int64_t ldx = n + 3;  // a stride that is not the row length
+      std::vector<float> x(static_cast<size_t>(9 * ldx));
+      for (auto& v : x) v = random_x(1, rng)[0];
+      for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+        set_isa_cap(isa);
+        if (active_isa() != isa) continue;
+        for (int m = 1; m <= 9; ++m) {
+          std::vector<float> out(static_cast<size_t>(m) + 1, -7.0f);
+          vec_dot_tile(t, row.data(), 0, 1, x.data(), ldx, m, n, out.data(), 1);
+          for (int i = 0; i < m; ++i) {
+            const float one = vec_dot(t, row.data(), x.data() + i * ldx, n);
+            EXPECT_EQ(0, std::memcmp(&out[i], &one, sizeof(float)))
+                << dtype_name(t) << " " << isa_name(isa) << " m=" << m << " row " << i << ": " << out[i] << " vs " << one;
+          }
+          EXPECT_EQ(out[m], -7.0f) << "wrote past out";
+          ++checked;
+        }
+      }
+    }
+  }
+  set_isa_cap(Isa::kAvx512);
+  EXPECT_GT(checked, 0);
+}
+
+// vec_dot_tile over several weight rows: 11 rows at a stride that is not the row size, 1..9 activation rows, long
+// rows (with a tail of 6 for the float types), outputs at a stride.
+TEST(SimdVsReference, TileDotIsBitIdenticalToSingleRowDot) {
+  std::mt19937 rng(11);
+  std::vector<DType> types;
+  for (const auto& bt : kBlockTypes) types.push_back(bt.t);
+  types.insert(types.end(), {DType::F32, DType::F16, DType::BF16});
+  int checked = 0;
+  for (DType t : types) {
+    const int64_t be = traits(t).block_elems;
+    const int64_t n = be == 1 ? 2118 : 2560;  // 2.07 / 2.5 chunks
+    std::vector<int> halves;
+    for (const auto& bt : kBlockTypes)
+      if (bt.t == t) halves = bt.offsets;
+    constexpr int64_t kRows = 11;
+    const size_t rb = row_bytes(t, n), stride = rb + 6;  // rows not back to back, 2-byte aligned
+    std::vector<uint8_t> w(kRows * stride);
+    for (int64_t j = 0; j < kRows; ++j) {
+      std::vector<uint8_t> row(rb);
+      if (be == 1) {
+        std::vector<float> v = random_x(n, rng);
+        ASSERT_TRUE(quantize_row(t, v.data(), row.data(), n));
+      } else {
+        row = random_row(t, halves, n, rng);
+      }
+      std::memcpy(&w[j * stride], row.data(), rb);
+    }
+    const int64_t ldx = n + 5;
+    const std::vector<float> x = random_x(9 * ldx, rng);
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+      set_isa_cap(isa);
+      if (active_isa() != isa) continue;
+      for (int64_t m = 1; m <= 9; ++m) {
+        const int64_t ldo = kRows + 2;
+        std::vector<float> out(static_cast<size_t>(m * ldo), -7.0f);
+        vec_dot_tile(t, w.data(), stride, kRows, x.data(), ldx, m, n, out.data(), ldo);
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t j = 0; j < kRows; ++j) {
+            const float one = vec_dot(t, &w[j * stride], x.data() + i * ldx, n);
+            EXPECT_EQ(0, std::memcmp(&out[i * ldo + j], &one, sizeof(float)))
+                << dtype_name(t) << " " << isa_name(isa) << " m=" << m << " (" << i << ", " << j << ")";
+          }
+          EXPECT_EQ(out[i * ldo + kRows], -7.0f) << "wrote past a row's outputs";
+        }
+        ++checked;
+      }
+    }
+  }
+  set_isa_cap(Isa::kAvx512);
+  EXPECT_GT(checked, 0);
+}
+
 }  // namespace ts
