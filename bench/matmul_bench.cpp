@@ -4,7 +4,7 @@
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
 // (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
-// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, vpdpwssd; m = 512, 4 and 1).
+// BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, AVX-512 VNNI; m = 512, 4 and 1).
 // BM_GemvStream: m = 1 and 4, exact and int16, with the weights streamed from memory as in generation.
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
@@ -104,7 +104,7 @@ void GemvShapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->Apply(GemvShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Generation as the model runs it: the weights come from memory, not from the last-level cache the matrices above
-// fit in. Each iteration multiplies the next of kCopies copies of one matrix (≥ 96 MiB in all for these shapes).
+// fit in. Each iteration multiplies the next of several copies of one matrix (more than 96 MiB in all).
 // Arguments: m, k, n, weight type, threads, precision (0 exact, 2 int16).
 void BM_GemvStream(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
@@ -127,7 +127,8 @@ void BM_GemvStream(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   const bool int16 = p == ts::Precision::kInt16 && ts::int16_matmul_available(t);
-  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" + (int16 ? " int16/32" : " exact"));
+  state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" +
+                 (int16 ? " int16/32" : " exact"));
   state.counters["weight_B/s"] =
       benchmark::Counter(static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
 }

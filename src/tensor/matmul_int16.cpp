@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -41,7 +42,8 @@ bool int16_format(DType t, int8_detail::Int8Format* f) {
 }
 
 // m <= kGemvMaxRows: the activations are quantized once by the calling thread, then the weight rows are split
-// between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once.
+// between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once and decoded once
+// for all m rows.
 void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
           int64_t ldy, ThreadPool& pool) {
   const int64_t k = W.cols, ns = k / f.sb;
@@ -54,9 +56,25 @@ void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X,
   auto* sx = reinterpret_cast<float*>(p + q_bytes + t_bytes);
   auto* corr = reinterpret_cast<int32_t*>(p + q_bytes + 2 * t_bytes);
   int16_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
-  const int64_t groups = (W.rows + int16_detail::kGemvRows - 1) / int16_detail::kGemvRows;
   const size_t block_bytes = row_bytes(W.type, int16_detail::kKc);
-  pool.parallel_for(groups, 1, [&](int64_t g0, int64_t g1, int) {
+  constexpr int64_t kG = int16_detail::kGemvRows;
+  if (W.rows < kG) {  // the kernel reads whole groups: copy the rows into a zero-padded one
+    thread_local int8_detail::AlignedBytes pad_buf, y_buf;
+    const size_t rb = row_bytes(W.type, k);
+    uint8_t* pad = pad_buf.get(rb * kG);
+    std::memset(pad, 0, rb * kG);
+    for (int64_t r = 0; r < W.rows; ++r) std::memcpy(pad + r * rb, W.row(r), rb);
+    auto* y = reinterpret_cast<float*>(y_buf.get(static_cast<size_t>(m * kG) * sizeof(float)));
+    int16_detail::gemv_avx512(W.type, f, WeightView{W.type, pad, kG, k, rb}, 0, 1, q, dx, sx, corr,
+                              static_cast<int>(m), y, kG, block_bytes);
+    for (int64_t i = 0; i < m; ++i) std::memcpy(Y + i * ldy, y + i * kG, static_cast<size_t>(W.rows) * sizeof(float));
+    return;
+  }
+  // Chunks of at least a quarter of a thread's share: within a chunk each group's rows are prefetched while the
+  // group before it runs (see the kernel), so only the first group of a chunk waits on memory.
+  const int64_t groups = (W.rows + kG - 1) / kG;
+  const int64_t grain = std::max<int64_t>(1, groups / (4 * pool.size()));
+  pool.parallel_for(groups, grain, [&](int64_t g0, int64_t g1, int) {
     int16_detail::gemv_avx512(W.type, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy, block_bytes);
   });
 }

@@ -54,12 +54,16 @@ int8_detail::Int8Kernel int16_kernel_avx512();
 constexpr int64_t kGemvMaxRows = 4;
 // Weight rows per GEMV group (the lanes of one zmm); the rows are split between threads in whole groups.
 constexpr int64_t kGemvRows = 16;
-// Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does: q [m][k] (64-byte aligned),
-// and per product sub-block (ns = k / f.sb per row, [m][ns]) dx, Σx (fp32) and corr = −offset · Σq (int32).
+// Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does, in the GEMV's layout: the
+// quad of elements e .. e+3 of row i at q + m·e + 4i (m·k int16 slots, 64-byte aligned), as four low bytes ql then
+// four high bytes qh (q = 256·qh + ql); per product sub-block (ns = k / f.sb per row, [m][ns]) dx, Σx (fp32) and
+// the correction the GEMV adds to its integer sums (int32): −offset·Σq, and for Q8_0 (offset 128, whose stored
+// int8 codes the GEMV reads directly) −32768·Σqh.
 void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int64_t ldx, int64_t m, int64_t k,
                           int16_t* q, float* dx, float* sx, int32_t* corr);
 // Y[i, r] (row stride ldy) for i < m and weight rows r in groups [g0, g1) of kGemvRows, from quantize_rows' output.
-// block_bytes: row_bytes(t, kKc), the bytes of one k-block of a row (for prefetching).
+// W.rows >= kGemvRows (a last partial group is read as the matrix's last 16 rows).
+// block_bytes: row_bytes(t, kKc), the bytes of one k-block of a row.
 void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W, int64_t g0, int64_t g1,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes);

@@ -25,6 +25,7 @@
 
 #include "tensor/matmul_int8.h"
 #include "tensor/quant_impl.h"
+#include "tensor/simd_avx512.h"
 
 namespace ts::int8_detail {
 namespace {
@@ -34,21 +35,8 @@ constexpr int kNr = 32;
 constexpr int64_t kMaxKc = kKc;  // the driver's k-block: row buffers below are sized for it
 static_assert(kMaxKc <= kMaxDecodeKc);
 
-inline float hmax(__m512 v) {
-  __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
-  q = _mm_max_ss(q, _mm_movehdup_ps(q));
-  return _mm_cvtss_f32(q);
-}
-
-inline float hsum(__m512 v) {
-  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  q = _mm_add_ss(q, _mm_movehdup_ps(q));
-  return _mm_cvtss_f32(q);
-}
+using simd512::hmax;
+using simd512::hsum;
 
 inline int32_t hsum_epi32(__m512i v) {
   __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti32x8_epi32(v, 1));

@@ -159,10 +159,10 @@ TEST(MatmulInt16, ReferenceStaysWithinTheActivationRoundingBoundAndFarInsideInt8
   }
 }
 
-TEST(MatmulInt16, ReferenceSumsExtremeCodesAndActivationsWithoutOverflow) {
-  // Q8_0 codes of −128 (the largest |w16|) against activations of −1 (q = −32767): every sub-block sum is
-  // 32·128·32767 ≈ 2²⁷, and 176 of them (k = 5632) would overflow a single int32 sum by a factor of 11.
-  constexpr int64_t k = 5632, n = 3, m = 9;
+// Q8_0 codes of −128 (the largest |w16|) against activations of −1 (q = −32767): every sub-block sum is
+// 32·128·32767 ≈ 2²⁷, and 176 of them (k = 5632) would overflow a single int32 sum by a factor of 11.
+void check_extreme_codes(int64_t n, int64_t m) {
+  constexpr int64_t k = 5632;
   Weights w{DType::Q8_0, n, k, row_bytes(DType::Q8_0, k), {}};
   w.bytes.assign(w.stride * n, 0x80);  // qs = −128
   const uint16_t one_half = 0x3800;    // d = 0.5 in fp16
@@ -176,6 +176,14 @@ TEST(MatmulInt16, ReferenceSumsExtremeCodesAndActivationsWithoutOverflow) {
   for (size_t i = 0; i < y.size(); ++i) {
     EXPECT_NEAR(ref[i], want, want * 1e-6) << "reference element " << i;
     EXPECT_NEAR(y[i], want, want * 1e-6) << "element " << i << (int16_matmul_available(DType::Q8_0) ? "" : " (exact)");
+  }
+}
+
+TEST(MatmulInt16, ReferenceSumsExtremeCodesAndActivationsWithoutOverflow) {
+  // n = 3, m = 9: the GEMM; n = 19 (a group of 16 rows and a moved-back one), m = 1..4: the GEMV
+  for (auto [n, m] : {std::pair<int64_t, int64_t>{3, 9}, {19, 1}, {19, 2}, {19, 3}, {19, 4}}) {
+    SCOPED_TRACE("n=" + std::to_string(n) + " m=" + std::to_string(m));
+    check_extreme_codes(n, m);
   }
 }
 
@@ -247,24 +255,28 @@ TEST(MatmulInt16, GemvIsBitIdenticalToTheGemmForEveryTypeFewRowsAndAwkwardShapes
       continue;
     }
     const bool kquant = traits(t).block_elems == 256;
-    // n = 37: two full groups of 16 weight rows and a 5-row one; k = 96 / 288: a lone or trailing partial k-block.
+    // n = 37: two full groups of 16 weight rows and a 5-row one (read as the last 16 rows, storing 5); n = 5: fewer
+    // rows than one group; k = 96 / 288: a lone or trailing partial k-block.
     for (int64_t k : kquant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 288, 2048}) {
-      Weights w;
-      ASSERT_TRUE(make_weights(t, 37, k, 11 + static_cast<uint32_t>(k), &w)) << name(t);
-      const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, big = int16_detail::kGemvMaxRows + 3;
-      const std::vector<float> X = random_activations(static_cast<size_t>(big * ldx), 31 + static_cast<uint32_t>(k));
-      std::vector<float> gemm(static_cast<size_t>(big * ldy), kSentinel);
-      matmul_int16(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool);  // m > kGemvMaxRows: the GEMM
-      for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
-        const std::string what = name(t) + " m=" + std::to_string(m) + " k=" + std::to_string(k);
-        std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
-        matmul(w.view(), X.data(), m, ldx, y.data(), ldy, pool, Precision::kInt16);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < ldy; ++j) {
-            const size_t e = static_cast<size_t>(i * ldy + j);
-            ASSERT_EQ(y[e], gemm[e]) << what << " Y[" << i << "][" << j << "]" << (j >= n ? " (padding)" : "");
-          }
-        check_int16(w, m, pool);  // and against the reference and the exact product, as the GEMM is
+      for (int64_t rows : {37, 5}) {
+        Weights w;
+        ASSERT_TRUE(make_weights(t, rows, k, 11 + static_cast<uint32_t>(k + rows), &w)) << name(t);
+        const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, big = int16_detail::kGemvMaxRows + 3;
+        const std::vector<float> X = random_activations(static_cast<size_t>(big * ldx), 31 + static_cast<uint32_t>(k));
+        std::vector<float> gemm(static_cast<size_t>(big * ldy), kSentinel);
+        matmul_int16(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool);  // m > kGemvMaxRows: the GEMM
+        for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
+          const std::string what =
+              name(t) + " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
+          std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
+          matmul(w.view(), X.data(), m, ldx, y.data(), ldy, pool, Precision::kInt16);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < ldy; ++j) {
+              const size_t e = static_cast<size_t>(i * ldy + j);
+              ASSERT_EQ(y[e], gemm[e]) << what << " Y[" << i << "][" << j << "]" << (j >= n ? " (padding)" : "");
+            }
+          check_int16(w, m, pool);  // and against the reference and the exact product, as the GEMM is
+        }
       }
     }
   }
