@@ -37,7 +37,7 @@ struct Opts {
   int64_t prompt = 512, gen = 128, batch = 256;
   int threads = 0, reps = 5;
   uint64_t seed = 1;
-  std::string precision = "exact";  // --precision: exact, int16 or fast (--fast)
+  std::string precision = "int16";  // --precision: int16 (the default), exact or fast (--fast)
   bool fast = false;                // --fast: --precision fast
   std::string stats = "full";  // full: score_sequence's statistics; logits: the forward passes alone
 };

@@ -37,7 +37,7 @@ struct Opts {
   int64_t ctx = 0, batch = 256;
   bool view = false;             // --view: the coloured terminal view (score_view.cpp)
   std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
-  std::string precision = "exact";  // --precision: exact, int16 or fast (--fast)
+  std::string precision = "int16";  // --precision: int16 (the default), exact or fast (--fast)
   bool fast = false;             // --fast: --precision fast
 };
 

@@ -22,7 +22,7 @@ namespace {
 
 struct Opts {
   std::string model, host = "127.0.0.1", api_key, draft, compare, alias, cors, chat_template_file;
-  std::string precision = "exact";  // --precision of every model the server loads
+  std::string precision = "int16";  // --precision of every model the server loads
   int port = 8080, threads = 0, parallel = 4;
   int64_t ctx = 0;
   double max_body_mib = 8;

@@ -220,11 +220,12 @@ NB_MODULE(_core, m) {
   m.doc() = "tokenscope's C++ engine (use the `tokenscope` package, which re-exports these names).";
   bind_tokenizer(m);
   auto model = nb::class_<PyModel>(m, "Model",
-                                   "A GGUF language model, memory-mapped. Model(path, threads=0, precision='exact'): "
+                                   "A GGUF language model, memory-mapped. Model(path, threads=0, precision='int16'): "
                                    "path is a GGUF file (the package resolves 'demo' and known names first); "
                                    "threads is the engine's thread count per call, 0 for all cores; precision of "
-                                   "the matrix products: exact (the default: fp32 activations), int16 (16-bit activations per "
-                                   "block of 32, ~1e-4 of exact) or fast (int8 activations, as llama.cpp).");
+                                   "the matrix products: int16 (the default: 16-bit activations per block of 32, ~5e-5 of "
+                                   "exact; F16/BF16/F32 weights compute exactly), exact (fp32 activations) or fast (int8 "
+                                   "activations, as llama.cpp).");
   model
       .def(
           "__init__",
@@ -244,7 +245,7 @@ NB_MODULE(_core, m) {
                                                              : ts::Precision::kInt16);
             new (self) PyModel{path, std::move(*e), threads};
           },
-          nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "exact")
+          nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "int16")
       .def_ro("path", &PyModel::path, "The GGUF file.")
       .def_rw("threads", &PyModel::threads, "Engine threads per call (0: all cores).")
       .def_prop_ro(

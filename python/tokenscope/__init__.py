@@ -88,11 +88,12 @@ class Model(_CoreModel):
 
     Model(model=None, threads=0): model is a GGUF path, 'demo', a known name (KNOWN_MODELS) or None for the CLI's
     default (see resolve_model); threads is the engine's thread count per call (0: all cores). precision of the
-    matrix products: 'exact' (the default: fp32 activations, exact to fp32 rounding), 'int16' (16-bit activations
-    per block of 32, ~1e-4 of exact) or 'fast' (int8 activations, as llama.cpp). Errors in the file raise ValueError
+    matrix products: 'int16' (the default: 16-bit activations per block of 32 against the weights' integer codes,
+    ~5e-5 of exact; F16/BF16/F32 weights compute exactly), 'exact' (fp32 activations, exact to fp32 rounding) or
+    'fast' (int8 activations, as llama.cpp). Errors in the file raise ValueError
     with the CLI's message (file, field, value).
     """
 
     def __init__(self, model: Union[str, os.PathLike, None] = None, threads: int = 0,
-                 precision: str = "exact") -> None:
+                 precision: str = "int16") -> None:
         super().__init__(resolve_model(model), threads, precision)

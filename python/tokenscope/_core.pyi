@@ -115,7 +115,7 @@ class GenerateResult:
 
 class Model:
     """A GGUF language model, memory-mapped; one object serves several Python threads at once."""
-    def __init__(self, path: str, threads: int = 0, precision: str = "exact") -> None: ...
+    def __init__(self, path: str, threads: int = 0, precision: str = "int16") -> None: ...
     @property
     def path(self) -> str:
         """The GGUF file."""
@@ -123,7 +123,7 @@ class Model:
     """Engine threads per call (0: all cores)."""
     @property
     def precision(self) -> str:
-        """Precision of the matrix products: exact (the default), int16 or fast."""
+        """Precision of the matrix products: int16 (the default), exact or fast."""
     @property
     def tokenizer(self) -> Tokenizer: ...
     @property
