@@ -7,13 +7,14 @@
 //  * larger m (prompt evaluation): compute-bound. A cache-blocked SGEMM in the BLIS style:
 //      X is packed once per call into mr-row slivers per kc block (shared by all threads);
 //      the threads take chunks of nc weight rows; for each kc block a thread dequantizes its nc × kc panel of W
-//      with dequantize_row (exact) and transposes it into nr-row slivers (the panel stays in L2);
+//      with dequantize_row (exact) and transposes it into nr-row slivers (the panel stays in L2), and while the
+//      tiles run on it asks the memory for the weight bytes of its next panel (software prefetch);
 //      then for every mr sliver of X (in L1) and nr sliver of W it runs the register-tile kernel.
 //    Each product is one fp32 FMA and sums are fp32 (the partial sum of each kc block is added to Y), so the result
 //    is exact to fp32 rounding for every weight type: no activation quantization. Every output element is computed
 //    by one thread in the same order whatever the thread count, so results do not depend on the pool size.
 //    Very long X is processed in passes of up to 1024 rows to bound the packed copy; F32 weights skip the
-//    dequantize copy and are transposed straight from W.
+//    dequantize copy and are transposed straight from W, F16 / BF16 weights are widened as they are transposed.
 // matmul_ordered (every m) is that GEMM, with the rows of X past the last whole mr sliver (all of them for m < mr)
 // handed to a small-m tile that performs each output's operations in the register tile's order.
 // The per-ISA tile kernels and transposes live in matmul_avx512.cpp / matmul_avx2.cpp; the scalar fallback is here.
@@ -146,15 +147,25 @@ int64_t chunk_rows(const GemmKernel& kern, int64_t n, const ThreadPool& pool) {
   return std::max<int64_t>(kern.nr, std::min(kNc, (per_thread + kern.nr - 1) / kern.nr * kern.nr));
 }
 
+// The kernel's fused widen-and-transpose for 16-bit float rows (F16, BF16), or null where there is none.
+using PackHalves = void (*)(const uint16_t*, int64_t, int, int64_t, float*);
+PackHalves pack_halves_for(const GemmKernel& kern, const WeightView& W) {
+  if (W.row_stride % sizeof(uint16_t) != 0 || reinterpret_cast<uintptr_t>(W.data) % alignof(uint16_t) != 0)
+    return nullptr;
+  return W.type == DType::F16 ? kern.pack_b_f16 : W.type == DType::BF16 ? kern.pack_b_bf16 : nullptr;
+}
+
 // Dequantizes and transposes weight rows [n0, n0 + n_rows) over columns [k0, k0 + kc) into nr-row slivers at
 // panel + t · kc · nr (tmp: nr · kc floats of scratch). F32 rows (e.g. the KV cache in attention) are transposed
-// straight from W.
+// straight from W, and F16 / BF16 rows widened and transposed in one pass (the same panel: matmul_kernels.h).
 void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t n_rows, int64_t k0, int64_t kc,
                 float* tmp, float* panel) {
   const int nr = kern.nr;
   const bool direct_f32 = W.type == DType::F32 && W.row_stride % sizeof(float) == 0 &&
                           reinterpret_cast<uintptr_t>(W.data) % alignof(float) == 0;
   const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
+  const PackHalves pack_halves = pack_halves_for(kern, W);
+  const int64_t half_ld = static_cast<int64_t>(W.row_stride / sizeof(uint16_t));
   const size_t byte_off = row_bytes(W.type, k0);
   const int64_t n_slivers = (n_rows + nr - 1) / nr;
   for (int64_t t = 0; t < n_slivers; ++t) {
@@ -164,8 +175,29 @@ void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t
       kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
       continue;
     }
+    if (pack_halves) {
+      pack_halves(reinterpret_cast<const uint16_t*>(first), half_ld, rows, kc, panel + t * kc * nr);
+      continue;
+    }
     for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
     kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
+  }
+}
+
+// Asks for part `part` of `parts` of the weight bytes that pack_panel will read for rows [n0, n0 + n_rows), columns
+// [k0, k0 + kc), so that they arrive from memory while the tiles run on the current panel. A row's slice of a panel
+// is only a few cache lines (512 bytes for F16 with kKc = 256), too short for the hardware's stream prefetcher. On
+// the mapped weights of the 1.1B F16 model (m = 512, Zen 4) it cut the packing's share of the GEMM's time from about
+// 4.3% to 3.2% (with synthetic weights in anonymous memory, 4.8% to 2%); hint T0 measured no worse than T1/T2/NTA.
+void prefetch_panel(const WeightView& W, int64_t n0, int64_t n_rows, int64_t k0, int64_t kc, int64_t part,
+                    int64_t parts) {
+  const size_t off = row_bytes(W.type, k0), bytes = row_bytes(W.type, k0 + kc) - off;
+  const int64_t lines = static_cast<int64_t>((bytes + 63) / 64) + 1;  // + 1: the slice need not start a line
+  const int64_t total = n_rows * lines;
+  for (int64_t i = part * total / parts, end = (part + 1) * total / parts; i < end; ++i) {
+    const int64_t r = i / lines, l = i % lines;
+    const size_t at = std::min(static_cast<size_t>(l) * 64, bytes - 1);
+    __builtin_prefetch(W.row(n0 + r) + off + at, 0, 3);
   }
 }
 
@@ -207,7 +239,16 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
         const int64_t kc = std::min(kKc, k - k0);
         pack_panel(kern, W, n0, n_rows, k0, kc, tmp, panel);
+        // the panel after this one: the next k-block of this chunk, or the first of the next chunk
+        const bool next_k = k0 + kKc < k, next_chunk = !next_k && c + 1 < c1;
+        const int64_t pf_n0 = next_k ? n0 : n0 + nc, pf_k0 = next_k ? k0 + kKc : 0;
+        const int64_t pf_rows = next_k ? n_rows : next_chunk ? std::min(nc, n - pf_n0) : 0;
+        // asked for during the second half of the tiles, so that fewer lines are evicted again before their use
+        // (measured no worse than spreading them over all the tiles, and a little better on synthetic weights)
+        const int64_t pf_from = slivers / 2;
         for (int64_t s = 0; s < slivers; ++s) {
+          if (pf_rows > 0 && s >= pf_from)
+            prefetch_panel(W, pf_n0, pf_rows, pf_k0, std::min(kKc, k - pf_k0), s - pf_from, slivers - pf_from);
           const float* a = xp + k0 * m_pad + s * kc * mr;
           const int rows = static_cast<int>(std::min<int64_t>(mr, m - s * mr));
           float* y = Y + s * mr * ldy + n0;

@@ -4,6 +4,9 @@
 //
 // Small-m tile (matmul_ordered with 1..5 rows of X): one row × 4 slivers or two rows × 2 slivers, 8 ymm accumulators
 // either way, activations broadcast straight from X. Each output is the same FMA chain as in tile_6x16.
+//
+// F16 / BF16 weights are widened (vcvtph2ps / a shift, as dequantize_row does here) inside the panel transpose, so
+// they are packed straight from the mapped rows into the same panel as dequantize_row + pack_b_16 would make.
 #include <immintrin.h>
 
 #include "tensor/matmul_kernels.h"
@@ -116,14 +119,15 @@ void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* 
   if (i < rows) small_rows<1, 4>(kc, x + i * ldx, ldx, b, slivers, c + i * ldc, ldc, cols, accumulate);
 }
 
-// 8×8 transpose of src rows (stride ld) into dst rows (stride ldd).
-inline void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) {
-  __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+// 8×8 transpose in registers: on entry r[i] is row i, on return r[p] is column p.
+__attribute__((always_inline)) inline void transpose8(__m256 r[8]) {
+  __m256 t[8];
+#pragma GCC unroll 8
   for (int i = 0; i < 4; ++i) {
     t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
     t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
+#pragma GCC unroll 8
   for (int g = 0; g < 2; ++g) {  // r[4g + e] holds column 4L + e of rows 4g..4g+3 in 128-bit lane L
     const __m256d lo01 = _mm256_castps_pd(t[4 * g]), hi01 = _mm256_castps_pd(t[4 * g + 1]);
     const __m256d lo23 = _mm256_castps_pd(t[4 * g + 2]), hi23 = _mm256_castps_pd(t[4 * g + 3]);
@@ -132,10 +136,22 @@ inline void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) 
     r[4 * g + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(hi01, hi23));
     r[4 * g + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(hi01, hi23));
   }
-  for (int e = 0; e < 4; ++e) {
-    _mm256_store_ps(dst + e * ldd, _mm256_permute2f128_ps(r[e], r[4 + e], 0x20));
-    _mm256_store_ps(dst + (e + 4) * ldd, _mm256_permute2f128_ps(r[e], r[4 + e], 0x31));
+#pragma GCC unroll 8
+  for (int e = 0; e < 4; ++e) {  // reads and writes r[e], r[4 + e] only: in place is safe
+    const __m256 lo = _mm256_permute2f128_ps(r[e], r[4 + e], 0x20), hi = _mm256_permute2f128_ps(r[e], r[4 + e], 0x31);
+    r[e] = lo;
+    r[e + 4] = hi;
   }
+}
+
+// 8×8 transpose of src rows (stride ld) into dst rows (stride ldd, 32-byte aligned).
+inline void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) {
+  __m256 r[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  transpose8(r);
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p) _mm256_store_ps(dst + p * ldd, r[p]);
 }
 
 void pack_a_6(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
@@ -155,8 +171,60 @@ void pack_b_16(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
     for (int j = 0; j < kNr; ++j) dst[p * kNr + j] = j < rows ? src[j * ld + p] : 0.0f;
 }
 
+// Widening of 8 stored halves to fp32, exactly as the AVX2 dequantize_row (quant_kernels_avx2.cpp) does: F16 by
+// vcvtph2ps (its scalar tail uses the same instruction), BF16 by a shift.
+struct WidenF16 {
+  __m256 operator()(__m128i h) const { return _mm256_cvtph_ps(h); }
+};
+struct WidenBf16 {
+  __m256 operator()(__m128i h) const { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+};
+
+// pack_b_16 on rows of 16-bit values: each 8 × 8 block is widened as it is loaded and transposed in registers.
+// Rows past `rows` are zero; a last block narrower than 8 columns is copied into a zeroed buffer first (AVX2 has no
+// masked 16-bit load), and only its valid columns are stored.
+template <class Widen>
+void pack_b_16_halves(const uint16_t* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  const Widen widen;
+  for (int64_t p0 = 0; p0 < kc; p0 += 8) {
+    const int width = kc - p0 >= 8 ? 8 : static_cast<int>(kc - p0);
+    for (int h = 0; h < kNr; h += 8) {
+      __m256 r[8];
+      if (rows == kNr && width == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i)
+          r[i] = widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (h + i) * ld + p0)));
+      } else {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) {
+          alignas(16) uint16_t part[8] = {};
+          if (h + i < rows)
+            for (int p = 0; p < width; ++p) part[p] = src[(h + i) * ld + p0 + p];
+          r[i] = h + i < rows ? widen(_mm_load_si128(reinterpret_cast<const __m128i*>(part))) : _mm256_setzero_ps();
+        }
+      }
+      transpose8(r);
+      float* d = dst + p0 * kNr + h;
+      if (width == 8) {
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) _mm256_store_ps(d + p * kNr, r[p]);
+      } else {  // through a buffer, so that r is only ever indexed by constants (and stays in registers)
+        alignas(32) float buf[8][8];
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) _mm256_store_ps(buf[p], r[p]);
+        for (int p = 0; p < width; ++p) _mm256_store_ps(d + p * kNr, _mm256_load_ps(buf[p]));
+      }
+    }
+  }
+}
+
 }  // namespace
 
-GemmKernel gemm_kernel_avx2() { return GemmKernel{kMr, kNr, tile_6x16, pack_b_16, pack_a_6, tile_small}; }
+GemmKernel gemm_kernel_avx2() {
+  GemmKernel k{kMr, kNr, tile_6x16, pack_b_16, pack_a_6, tile_small};
+  k.pack_b_f16 = pack_b_16_halves<WidenF16>;
+  k.pack_b_bf16 = pack_b_16_halves<WidenBf16>;
+  return k;
+}
 
 }  // namespace ts::matmul_detail

@@ -8,6 +8,9 @@
 // Small-m tile (matmul_ordered with 1..7 rows of X): R <= 4 rows of X × T slivers of 32 weight rows, 2·R·T zmm
 // accumulators (8 for one row: one row alone needs several slivers to have enough chains in flight), activations
 // broadcast straight from X. Each output is the same FMA chain as in tile_8x32, so the row is bit-identical.
+//
+// F16 / BF16 weights are widened (vcvtph2ps / a shift, as dequantize_row does here) inside the panel transpose, so
+// they are packed straight from the mapped rows into the same panel as dequantize_row + pack_b_32 would make.
 #include <immintrin.h>
 
 #include "tensor/matmul_kernels.h"
@@ -140,14 +143,15 @@ void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* 
   }
 }
 
-// 16×16 transpose of src rows (stride ld) into dst rows (stride ldd): three interleave stages.
-inline void transpose16x16(const float* src, int64_t ld, float* dst, int64_t ldd) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
+// 16×16 transpose in registers: on entry r[i] is row i, on return r[p] is column p. Three interleave stages.
+__attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 16
   for (int i = 0; i < 8; ++i) {  // 32-bit interleave of row pairs
     t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
     t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
+#pragma GCC unroll 16
   for (int g = 0; g < 4; ++g) {  // 64-bit interleave: r[4g + e] now holds column 4L + e of rows 4g..4g+3 in lane L
     const __m512d lo01 = _mm512_castps_pd(t[4 * g]), hi01 = _mm512_castps_pd(t[4 * g + 1]);
     const __m512d lo23 = _mm512_castps_pd(t[4 * g + 2]), hi23 = _mm512_castps_pd(t[4 * g + 3]);
@@ -156,15 +160,27 @@ inline void transpose16x16(const float* src, int64_t ld, float* dst, int64_t ldd
     r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi01, hi23));
     r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi01, hi23));
   }
-  for (int e = 0; e < 4; ++e) {  // gather lane L of the four row groups into column 4L + e
+#pragma GCC unroll 16
+  for (int e = 0; e < 4; ++e) {  // gather lane L of the four row groups into column 4L + e (reads and writes
+                                 // r[e], r[4 + e], r[8 + e], r[12 + e] only, so in place is safe)
     const __m512 v02 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x88), v13 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xdd);
     const __m512 w02 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x88);
     const __m512 w13 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xdd);
-    _mm512_store_ps(dst + (e + 0) * ldd, _mm512_shuffle_f32x4(v02, w02, 0x88));
-    _mm512_store_ps(dst + (e + 8) * ldd, _mm512_shuffle_f32x4(v02, w02, 0xdd));
-    _mm512_store_ps(dst + (e + 4) * ldd, _mm512_shuffle_f32x4(v13, w13, 0x88));
-    _mm512_store_ps(dst + (e + 12) * ldd, _mm512_shuffle_f32x4(v13, w13, 0xdd));
+    r[e] = _mm512_shuffle_f32x4(v02, w02, 0x88);
+    r[e + 8] = _mm512_shuffle_f32x4(v02, w02, 0xdd);
+    r[e + 4] = _mm512_shuffle_f32x4(v13, w13, 0x88);
+    r[e + 12] = _mm512_shuffle_f32x4(v13, w13, 0xdd);
   }
+}
+
+// 16×16 transpose of src rows (stride ld) into dst rows (stride ldd, 64-byte aligned).
+inline void transpose16x16(const float* src, int64_t ld, float* dst, int64_t ldd) {
+  __m512 r[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
+  transpose16(r);
+#pragma GCC unroll 16
+  for (int p = 0; p < 16; ++p) _mm512_store_ps(dst + p * ldd, r[p]);
 }
 
 // 8×8 transpose with ymm registers (the A sliver is 8 rows deep).
@@ -209,8 +225,71 @@ void pack_b_32(const float* src, int64_t ld, int rows, int64_t kc, float* dst) {
     for (int j = 0; j < kNr; ++j) dst[p * kNr + j] = j < rows ? src[j * ld + p] : 0.0f;
 }
 
+// Widening of 16 stored halves to fp32, exactly as the AVX-512 dequantize_row (quant_kernels_avx512.cpp) does.
+struct WidenF16 {
+  __m512 operator()(__m256i h) const { return _mm512_cvtph_ps(h); }
+};
+struct WidenBf16 {  // bf16 is the top half of a binary32: a shift
+  __m512 operator()(__m256i h) const { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+};
+
+// pack_b_32 on rows of 16-bit values, widened as they are transposed. Whole slivers go 32 columns at a time: each
+// row's 64 bytes are read with one load, because the rows of a weight matrix are often 4 KiB apart (k = 2048
+// halves), so they share an L1 set, and two half-line loads per row far apart in time would miss twice. The rest
+// (fewer than 32 rows, a tail of fewer than 32 columns) goes 16 columns at a time with masked loads (nothing past kc
+// or past the last row is read; missing rows are zero) and stores only the valid columns.
+template <class Widen>
+void pack_b_32_halves(const uint16_t* src, int64_t ld, int rows, int64_t kc, float* dst) {
+  const Widen widen;
+  const int64_t p_lines = rows == kNr ? kc / 32 * 32 : 0;
+  for (int h = 0; h < kNr; h += 16) {
+    for (int64_t p0 = 0; p0 < p_lines; p0 += 32) {
+      __m512i raw[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        raw[i] = _mm512_loadu_si512(src + (h + i) * ld + p0);
+        // keeps the one 64-byte load: without it GCC folds each half's extract into a 32-byte load from src again
+        asm("" : "+v"(raw[i]));
+      }
+#pragma GCC unroll 2
+      for (int s = 0; s < 2; ++s) {
+        __m512 r[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i)
+          r[i] = widen(s == 0 ? _mm512_castsi512_si256(raw[i]) : _mm512_extracti64x4_epi64(raw[i], 1));
+        transpose16(r);
+        float* d = dst + (p0 + 16 * s) * kNr + h;
+#pragma GCC unroll 16
+        for (int p = 0; p < 16; ++p) _mm512_store_ps(d + p * kNr, r[p]);
+      }
+    }
+  }
+  for (int64_t p0 = p_lines; p0 < kc; p0 += 16) {
+    const int width = kc - p0 >= 16 ? 16 : static_cast<int>(kc - p0);
+    const __mmask16 m = width == 16 ? __mmask16(0xFFFF) : __mmask16((1u << width) - 1);
+    for (int h = 0; h < kNr; h += 16) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i)
+        r[i] = h + i < rows ? widen(_mm256_maskz_loadu_epi16(m, src + (h + i) * ld + p0)) : _mm512_setzero_ps();
+      transpose16(r);
+      // through a buffer, so that r is only ever indexed by constants (and stays in registers)
+      alignas(64) float buf[16][16];
+#pragma GCC unroll 16
+      for (int p = 0; p < 16; ++p) _mm512_store_ps(buf[p], r[p]);
+      float* d = dst + p0 * kNr + h;
+      for (int p = 0; p < width; ++p) _mm512_store_ps(d + p * kNr, _mm512_load_ps(buf[p]));
+    }
+  }
+}
+
 }  // namespace
 
-GemmKernel gemm_kernel_avx512() { return GemmKernel{kMr, kNr, tile_8x32, pack_b_32, pack_a_8, tile_small}; }
+GemmKernel gemm_kernel_avx512() {
+  GemmKernel k{kMr, kNr, tile_8x32, pack_b_32, pack_a_8, tile_small};
+  k.pack_b_f16 = pack_b_32_halves<WidenF16>;
+  k.pack_b_bf16 = pack_b_32_halves<WidenBf16>;
+  return k;
+}
 
 }  // namespace ts::matmul_detail

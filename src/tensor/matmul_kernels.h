@@ -33,6 +33,11 @@ struct GemmKernel {
   // B slivers (sliver t at b + t·kc·nr, columns t·nr..t·nr+nr−1 of C); only the first `cols` columns are written.
   void (*tile_small)(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c,
                      int64_t ldc, int cols, bool accumulate) = nullptr;
+  // pack_b straight from stored 16-bit rows (src: the first of `rows` rows, ld elements apart, kc elements each),
+  // each element widened to fp32 as this ISA's dequantize_row does (the same instruction), so the panel is the one
+  // dequantize_row + pack_b would make, without the fp32 copy in between. Null: no fused form (scalar fallback).
+  void (*pack_b_f16)(const uint16_t* src, int64_t ld, int rows, int64_t kc, float* dst) = nullptr;
+  void (*pack_b_bf16)(const uint16_t* src, int64_t ld, int rows, int64_t kc, float* dst) = nullptr;
 };
 
 // Defined in matmul_avx512.cpp / matmul_avx2.cpp; call only when ts::active_isa() allows that ISA.

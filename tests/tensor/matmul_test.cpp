@@ -1,6 +1,7 @@
 // matmul against matmul_ref on random data, for every ISA this CPU has, both regimes (row-parallel vec_dot for
 // m <= 4, blocked GEMM above), several weight types, edge sizes and strided X / Y; matmul_ordered's rows against
-// the blocked GEMM's bit for bit at every row count.
+// the blocked GEMM's bit for bit at every row count; the fused F16 / BF16 panel packing against dequantize_row +
+// pack_b (the same panel, bit for bit), and F16 / BF16 products against F32 products of the same values.
 //
 // Tolerance: |Y - Y_ref| <= 1e-5 · Σ_i |x_i · w_i| + 1e-6 per element. Y_ref sums in double; matmul sums in fp32,
 // whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
@@ -10,11 +11,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "tensor/cpu.h"
+#include "tensor/matmul_kernels.h"
 #include "tensor/quant.h"
 
 namespace ts {
@@ -258,6 +261,122 @@ TEST(MatmulOrdered, RowsAreBitIdenticalWhateverTheRowCount) {
               const float want = j < n ? full[static_cast<size_t>((r0 + i) * ldy + j)] : kSentinel;
               ASSERT_EQ(got, want) << what << " m=" << m << " threads=" << pool->size() << ": Y[" << i << "][" << j
                                    << "] (row " << r0 + i << " of the 64-row call)";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The GEMM kernel of an ISA (as select_kernel() in matmul.cpp picks it); the scalar one has no fused packing.
+matmul_detail::GemmKernel kernel_for(Isa isa) {
+  return isa == Isa::kAvx512 ? matmul_detail::gemm_kernel_avx512() : matmul_detail::gemm_kernel_avx2();
+}
+
+// Rows of random 16-bit patterns: every class of value (normal, subnormal, ±0, ±inf, NaN) of F16 and BF16.
+std::vector<uint16_t> random_halves(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint16_t> v(n);
+  for (auto& h : v) h = static_cast<uint16_t>(rng());
+  return v;
+}
+
+TEST(MatmulPacking, FusedHalfPackingMakesTheSamePanelAsDequantizeThenPack) {
+  // pack_b_f16 / pack_b_bf16 widen and transpose in one pass; the panel must be the one that dequantize_row (on the
+  // same ISA) followed by pack_b makes, bit for bit, for whole and partial slivers (rows < nr), column counts on and
+  // off the vector widths, and NaN / inf / subnormal inputs. Nothing past the kc · nr floats may be written.
+  IsaCapGuard guard;
+  int tested = 0;
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    set_isa_cap(isa);
+    const matmul_detail::GemmKernel kern = kernel_for(isa);
+    for (DType t : {DType::F16, DType::BF16}) {
+      const auto fused = t == DType::F16 ? kern.pack_b_f16 : kern.pack_b_bf16;
+      ASSERT_NE(fused, nullptr) << isa_name(isa);
+      for (int rows : {1, 5, kern.nr / 2 + 1, kern.nr - 1, kern.nr}) {
+        for (int64_t kc : {1, 7, 8, 15, 16, 17, 31, 32, 33, 44, 100, 256}) {
+          const int64_t ld = kc + 3;  // odd: rows start at every alignment
+          const std::vector<uint16_t> src =
+              random_halves(static_cast<size_t>(rows * ld), static_cast<uint32_t>(1000 + kc * 40 + rows));
+          const size_t panel = static_cast<size_t>(kc * kern.nr), guard_floats = 64;
+          std::vector<float> tmp(static_cast<size_t>(rows * kc));
+          for (int j = 0; j < rows; ++j) dequantize_row(t, &src[static_cast<size_t>(j * ld)], &tmp[j * kc], kc);
+          // 64-byte-aligned destinations, as matmul's panel buffer
+          std::vector<float> want_buf(panel + guard_floats + 16, kSentinel), got_buf(want_buf);
+          float* want = want_buf.data() + (16 - reinterpret_cast<uintptr_t>(want_buf.data()) / 4 % 16) % 16;
+          float* got = got_buf.data() + (16 - reinterpret_cast<uintptr_t>(got_buf.data()) / 4 % 16) % 16;
+          kern.pack_b(tmp.data(), kc, rows, kc, want);
+          fused(src.data(), ld, rows, kc, got);
+          const std::string what = std::string(isa_name(isa)) + " " + std::string(dtype_name(t)) +
+                                   " rows=" + std::to_string(rows) + " kc=" + std::to_string(kc);
+          ASSERT_EQ(std::memcmp(want, got, panel * sizeof(float)), 0) << what << ": panels differ";
+          for (size_t i = panel; i < panel + guard_floats; ++i)
+            ASSERT_EQ(got[i], kSentinel) << what << ": wrote past the panel at float " << i;
+          ++tested;
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no SIMD ISA on this CPU: the scalar kernel has no fused packing";
+}
+
+// Bitwise equality of two float vectors (NaN-safe), reporting the first difference.
+void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
+      ADD_FAILURE() << what << ": element " << i << " is " << a[i] << ", the F32 product's " << b[i];
+      return;
+    }
+}
+
+TEST(Matmul, HalfWeightsGiveTheBitsOfF32WeightsWithTheSameValues) {
+  // F16 / BF16 panels are widened in the packing, F32 panels transposed straight from W: the same panel, so the
+  // blocked GEMM (matmul above 4 rows, matmul_ordered at any row count) gives the same bits for both. k off the
+  // k-block (256) and vector widths, n off the sliver width (32 / 16), strided X and Y, one and two threads.
+  IsaCapGuard guard;
+  const std::vector<Isa> isas = available_isas();
+  ThreadPool one(1), two(2);
+  for (DType t : {DType::F16, DType::BF16}) {
+    for (int64_t k : {44, 300, 530}) {
+      constexpr int64_t n = 45;
+      Weights w;
+      ASSERT_TRUE(make_weights(t, n, k, 61 + static_cast<uint32_t>(k), &w));
+      // a few subnormals, zeros and large values among the random weights
+      for (int64_t r = 0; r < n; r += 7) {
+        uint16_t* row = reinterpret_cast<uint16_t*>(w.bytes.data() + static_cast<size_t>(r) * w.stride);
+        row[r % k] = 0x0001;
+        row[(r + 1) % k] = 0x8000;
+        row[(r + 2) % k] = t == DType::F16 ? 0x7bff : 0x7f7f;
+      }
+      Weights f;  // the same values as F32 rows
+      f.type = DType::F32;
+      f.rows = n;
+      f.cols = k;
+      f.stride = row_bytes(DType::F32, k);
+      f.bytes.resize(f.stride * static_cast<size_t>(n));
+      for (int64_t r = 0; r < n; ++r)
+        dequantize_row_ref(t, w.view().row(r), reinterpret_cast<float*>(f.bytes.data() + f.stride * r), k);
+      const int64_t ldx = k + 1, ldy = n + 2;
+      for (Isa isa : isas) {
+        set_isa_cap(isa);
+        for (int64_t m : {1, 3, 5, 13, 64}) {
+          const std::vector<float> X = random_floats(static_cast<size_t>(m * ldx), 71 + static_cast<uint32_t>(m));
+          for (ThreadPool* pool : {&one, &two}) {
+            const std::string what = std::string(dtype_name(t)) + " " + isa_name(isa) + " k=" + std::to_string(k) +
+                                     " m=" + std::to_string(m) + " threads=" + std::to_string(pool->size());
+            std::vector<float> yh(static_cast<size_t>(m * ldy), kSentinel), yf(yh);
+            matmul_ordered(w.view(), X.data(), m, ldx, yh.data(), ldy, *pool);
+            matmul_ordered(f.view(), X.data(), m, ldx, yf.data(), ldy, *pool);
+            expect_same_bits(yh, yf, "matmul_ordered " + what);
+            if (m > 4) {
+              std::fill(yh.begin(), yh.end(), kSentinel);
+              std::fill(yf.begin(), yf.end(), kSentinel);
+              matmul(w.view(), X.data(), m, ldx, yh.data(), ldy, *pool);
+              matmul(f.view(), X.data(), m, ldx, yf.data(), ldy, *pool);
+              expect_same_bits(yh, yf, "matmul " + what);
             }
           }
         }
