@@ -13,19 +13,13 @@
 #include <tuple>
 
 #include "fixtures.h"
+#include "model_support.h"
 #include "model/model.h"
 
 namespace ts {
 namespace {
 
-std::unique_ptr<Model> load_model(const std::string& path) {
-  auto f = gguf::File::open(path);
-  EXPECT_TRUE(f.ok()) << (f.ok() ? "" : f.error().message);
-  if (!f.ok()) return nullptr;
-  auto m = Model::load(std::make_shared<const gguf::File>(std::move(*f)));
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-  return m.ok() ? std::move(*m) : nullptr;
-}
+using test::load_model;
 
 // Deterministic token ids in 3..n_vocab-1, different per sequence.
 std::vector<int32_t> tokens(int64_t n, int seed, int64_t n_vocab) {

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "isa_support.h"
+#include "model_support.h"
 #include "model/attention.h"
 #include "model/model.h"
 #include "tensor/cpu.h"
@@ -26,20 +28,8 @@
 namespace ts {
 namespace {
 
-struct IsaCapGuard {
-  ~IsaCapGuard() { set_isa_cap(Isa::kAvx512); }
-};
-
-std::vector<Isa> available_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    set_isa_cap(isa);
-    if (active_isa() == isa) out.push_back(isa);
-  }
-  set_isa_cap(Isa::kAvx512);
-  return out;
-}
-
+using test::available_isas;
+using test::IsaCapGuard;
 ModelConfig attention_config(int64_t n_head, int64_t n_head_kv, int64_t hd) {
   ModelConfig c;
   c.n_layer = 1;
@@ -194,14 +184,7 @@ TEST(AttentionBatchInvariance, TreeMaskedRowsDoNotDependOnTheCall) {
   }
 }
 
-std::unique_ptr<Model> load_model(const std::string& path) {
-  auto f = gguf::File::open(path);
-  EXPECT_TRUE(f.ok()) << (f.ok() ? "" : f.error().message);
-  if (!f.ok()) return nullptr;
-  auto m = Model::load(std::make_shared<const gguf::File>(std::move(*f)));
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-  return m.ok() ? std::move(*m) : nullptr;
-}
+using test::load_model;
 
 // Logits of every position of `ids`, fed in forward() calls of `chunk` tokens.
 std::vector<float> logits_in_chunks(const Model& m, const std::vector<int32_t>& ids, int64_t chunk, ThreadPool& pool) {

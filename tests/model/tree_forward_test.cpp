@@ -6,19 +6,13 @@
 #include <cmath>
 
 #include "fixtures.h"
+#include "model_support.h"
 #include "model/model.h"
 
 namespace ts {
 namespace {
 
-std::unique_ptr<Model> load_model(const std::string& path) {
-  auto f = gguf::File::open(path);
-  EXPECT_TRUE(f.ok()) << (f.ok() ? "" : f.error().message);
-  if (!f.ok()) return nullptr;
-  auto m = Model::load(std::make_shared<const gguf::File>(std::move(*f)));
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-  return m.ok() ? std::move(*m) : nullptr;
-}
+using test::load_model;
 
 // Logits of the last token of `tokens`, by a plain causal forward in a fresh cache.
 std::vector<float> plain_last(const Model& m, const std::vector<int32_t>& tokens, ThreadPool& pool) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_support.h"
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int16.h"
@@ -35,10 +36,7 @@
 namespace ts {
 namespace {
 
-struct IsaCapGuard {
-  ~IsaCapGuard() { set_isa_cap(Isa::kAvx512); }
-};
-
+using test::IsaCapGuard;
 struct Weights {
   DType type;
   int64_t rows, cols;

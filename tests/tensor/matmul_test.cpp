@@ -6,6 +6,7 @@
 // Tolerance: |Y - Y_ref| <= 1e-5 · Σ_i |x_i · w_i| + 1e-6 per element. Y_ref sums in double; matmul sums in fp32,
 // whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
 // term would be ~1/k ≈ 1e-3 of it.
+#include "isa_support.h"
 #include "tensor/matmul.h"
 
 #include <gtest/gtest.h>
@@ -23,26 +24,8 @@
 namespace ts {
 namespace {
 
-// Restores the ISA cap when a test ends, whatever happens.
-struct IsaCapGuard {
-  ~IsaCapGuard() { set_isa_cap(Isa::kAvx512); }
-};
-
-// The ISAs this machine can run; the ones it cannot are reported once per test.
-std::vector<Isa> available_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    set_isa_cap(isa);
-    if (active_isa() == isa)
-      out.push_back(isa);
-    else
-      std::printf("[  NOTE    ] %s not available on this CPU (or capped by TOKENSCOPE_ISA): not tested\n",
-                  isa_name(isa));
-  }
-  set_isa_cap(Isa::kAvx512);
-  return out;
-}
-
+using test::available_isas;
+using test::IsaCapGuard;
 struct Weights {
   DType type;
   int64_t rows, cols;
