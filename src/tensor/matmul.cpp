@@ -275,16 +275,21 @@ void matmul_gemm(const GemmKernel& kern, const WeightView& W, const float* X, in
     matmul_blocked(kern, W, X + i0 * ldx, std::min(pass_rows, m - i0), ldx, Y + i0 * ldy, ldy, pool, small_tail);
 }
 
+// The checks both entries share; true when there is nothing to multiply (no rows, or k = 0: Y is zeroed).
+bool empty_product(const WeightView& W, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
+  assert(W.cols % traits(W.type).block_elems == 0);
+  assert(m <= 1 || (ldx >= W.cols && ldy >= W.rows));
+  (void)ldx;
+  if (m <= 0 || W.rows <= 0) return true;
+  if (W.cols != 0) return false;
+  for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + W.rows, 0.0f);
+  return true;
+}
+
 }  // namespace
 
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool) {
-  assert(W.cols % traits(W.type).block_elems == 0);
-  assert(m <= 1 || (ldx >= W.cols && ldy >= W.rows));
-  if (m <= 0 || W.rows <= 0) return;
-  if (W.cols == 0) {
-    for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + W.rows, 0.0f);
-    return;
-  }
+  if (empty_product(W, m, ldx, Y, ldy)) return;
   if (m <= kRowParallelMaxM) {
     matmul_rows(W, X, m, ldx, Y, ldy, pool);
     return;
@@ -294,13 +299,7 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
 
 void matmul_ordered(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                     ThreadPool& pool) {
-  assert(W.cols % traits(W.type).block_elems == 0);
-  assert(m <= 1 || (ldx >= W.cols && ldy >= W.rows));
-  if (m <= 0 || W.rows <= 0) return;
-  if (W.cols == 0) {
-    for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + W.rows, 0.0f);
-    return;
-  }
+  if (empty_product(W, m, ldx, Y, ldy)) return;
   matmul_gemm(select_kernel(), W, X, m, ldx, Y, ldy, pool, /*small_tail=*/true);
 }
 

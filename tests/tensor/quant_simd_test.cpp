@@ -161,30 +161,40 @@ TEST(SimdVsReference, ExtremeScalesStayBitExact) {
 }
 
 }  // namespace
+// Every type with a SIMD dot: the block types and the float types.
+std::vector<DType> every_type() {
+  std::vector<DType> types;
+  for (const auto& bt : kBlockTypes) types.push_back(bt.t);
+  types.insert(types.end(), {DType::F32, DType::F16, DType::BF16});
+  return types;
+}
+
+// A random row of any type: float types quantized from normal values, block types random bytes (random_row).
+std::vector<uint8_t> any_row(DType t, int64_t n, std::mt19937& rng) {
+  if (traits(t).block_elems == 1) {
+    std::vector<uint8_t> row(row_bytes(t, n));
+    const std::vector<float> v = random_x(n, rng);
+    EXPECT_TRUE(quantize_row(t, v.data(), row.data(), n));
+    return row;
+  }
+  std::vector<int> halves;
+  for (const auto& bt : kBlockTypes)
+    if (bt.t == t) halves = bt.offsets;
+  return random_row(t, halves, n, rng);
+}
+
 // vec_dot_tile decodes a row once for several activation rows; each result must be vec_dot's for that row, bit
 // for bit (the batched forward relies on it: a sequence's numbers may not depend on its batch), at every ISA, for
 // every type, for 1..9 rows (groups of four plus a remainder) and a tail length for the float types.
 TEST(SimdVsReference, MultiRowDotIsBitIdenticalToSingleRowDot) {
   std::mt19937 rng(7);
-  std::vector<DType> types;
-  for (const auto& bt : kBlockTypes) types.push_back(bt.t);
-  types.insert(types.end(), {DType::F32, DType::F16, DType::BF16});
   int checked = 0;
-  for (DType t : types) {
+  for (DType t : every_type()) {
     const int64_t be = traits(t).block_elems;
     std::vector<int64_t> lengths = {2048 - 2048 % be};
     if (be == 1) lengths.push_back(70);
     for (int64_t n : lengths) {
-      std::vector<int> halves;
-      for (const auto& bt : kBlockTypes)
-        if (bt.t == t) halves = bt.offsets;
-      std::vector<uint8_t> row(row_bytes(t, n));
-      if (be == 1) {
-        std::vector<float> w = random_x(n, rng);
-        ASSERT_TRUE(quantize_row(t, w.data(), row.data(), n));
-      } else {
-        row = random_row(t, halves, n, rng);
-      }
+      const std::vector<uint8_t> row = any_row(t, n, rng);
       const int64_t ldx = n + 3;  // a stride that is not the row length
       std::vector<float> x(static_cast<size_t>(9 * ldx));
       for (auto& v : x) v = random_x(1, rng)[0];
@@ -213,28 +223,15 @@ TEST(SimdVsReference, MultiRowDotIsBitIdenticalToSingleRowDot) {
 // rows (with a tail of 6 for the float types), outputs at a stride.
 TEST(SimdVsReference, TileDotIsBitIdenticalToSingleRowDot) {
   std::mt19937 rng(11);
-  std::vector<DType> types;
-  for (const auto& bt : kBlockTypes) types.push_back(bt.t);
-  types.insert(types.end(), {DType::F32, DType::F16, DType::BF16});
   int checked = 0;
-  for (DType t : types) {
+  for (DType t : every_type()) {
     const int64_t be = traits(t).block_elems;
-    const int64_t n = be == 1 ? 2118 : 2560;  // 2.07 / 2.5 chunks
-    std::vector<int> halves;
-    for (const auto& bt : kBlockTypes)
-      if (bt.t == t) halves = bt.offsets;
+    const int64_t n = be == 1 ? 2118 : 2560;  // a float tail of 6 past the 64-wide steps
     constexpr int64_t kRows = 11;
     const size_t rb = row_bytes(t, n), stride = rb + 6;  // rows not back to back, 2-byte aligned
     std::vector<uint8_t> w(kRows * stride);
     for (int64_t j = 0; j < kRows; ++j) {
-      std::vector<uint8_t> row(rb);
-      if (be == 1) {
-        std::vector<float> v = random_x(n, rng);
-        ASSERT_TRUE(quantize_row(t, v.data(), row.data(), n));
-      } else {
-        row = random_row(t, halves, n, rng);
-      }
-      std::memcpy(&w[j * stride], row.data(), rb);
+      std::memcpy(&w[j * stride], any_row(t, n, rng).data(), rb);
     }
     const int64_t ldx = n + 5;
     const std::vector<float> x = random_x(9 * ldx, rng);
