@@ -40,6 +40,7 @@ struct Opts {
   std::string precision = "int16";  // --precision: int16 (the default), exact or fast (--fast)
   bool fast = false;                // --fast: --precision fast
   std::string stats = "full";  // full: score_sequence's statistics; logits: the forward passes alone
+  std::string load = "auto";   // --load: auto, copy or mmap
 };
 
 struct Series {
@@ -150,7 +151,9 @@ double rss_mb() {
 
 int run_bench(const Opts& o) {
   if (o.prompt == 0 && o.gen == 0) return report(Error::input("bench: -p 0 and -n 0 leave nothing to measure"));
-  auto eng = Engine::load(o.model);
+  const auto t_load = std::chrono::steady_clock::now();
+  auto eng = Engine::load(o.model, residency_named(o.load));
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   if (!eng) return report(eng.error());
   (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Model& m = *(*eng)->model;
@@ -193,6 +196,7 @@ int run_bench(const Opts& o) {
     if (t.dims.size() > 1 && types.find(name) == std::string::npos) types += (types.empty() ? "" : "+") + name;
   }
   const int threads = pool.size();
+  const char* weights = m.file().copied() ? "copy" : "mmap";
   if (o.format == "json") {
     auto stat = [](const Series& s, nlohmann::json& j, const std::string& key) {
       j[key] = s.v.empty() ? nlohmann::json() : nlohmann::json(round6(s.median()));
@@ -203,7 +207,8 @@ int run_bench(const Opts& o) {
                         {"size_mib", round6(static_cast<double>(weight_bytes) / (1024.0 * 1024.0))},
                         {"params", n_params}, {"threads", threads}, {"prompt_tokens", o.prompt},
                         {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps},
-                        {"precision", o.fast ? "fast" : o.precision}, {"stats", o.stats}};
+                        {"precision", o.fast ? "fast" : o.precision}, {"stats", o.stats},
+                        {"weights", weights}, {"load_s", round6(load_s)}};
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
@@ -217,6 +222,8 @@ int run_bench(const Opts& o) {
               (", precision " + std::string(o.fast ? "fast" : o.precision) +
                (o.stats == "logits" ? ", --stats logits" : ""))
                   .c_str());
+  std::printf("weights %s, loaded in %.2f s\n",
+              m.file().copied() ? "copied into memory (huge pages)" : "mapped from the file", load_s);
   std::printf("| %-12s | %12s | %12s | %12s |\n", "test", "median", "min", "max");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "------------", "-----------:", "-----------:", "-----------:");
   auto row = [](const std::string& name, const Series& s, const char* unit) {
@@ -254,6 +261,7 @@ void register_bench(CLI::App& app, Run& run) {
                   "Prompt part: full (logprob, rank, entropy, top-5 at every position) or logits (the forward passes "
                   "alone: what the statistics cost is the difference)")
       ->check(CLI::IsMember({"full", "logits"}));
+  cmd->add_option("--load", o->load, kLoadHelp)->check(CLI::IsMember({"auto", "copy", "mmap"}));
   cmd->callback([&run, o] {
     run = [o] {
       auto mp = resolve_model(o->model);

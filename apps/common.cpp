@@ -144,4 +144,8 @@ Precision precision_named(const std::string& name) {
   return name == "exact" ? Precision::kExact : name == "fast" ? Precision::kFast : Precision::kInt16;
 }
 
+gguf::Residency residency_named(const std::string& name) {
+  return name == "copy" ? gguf::Residency::kCopy : name == "mmap" ? gguf::Residency::kMap : gguf::Residency::kAuto;
+}
+
 }  // namespace ts::cli

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gguf/gguf.h"
 #include "runtime/analysis_record.h"
 #include "tensor/matmul.h"
 #include "tokenscope/dtype.h"
@@ -55,5 +56,13 @@ inline constexpr const char* kPrecisionHelp =
     "Matrix products: int16 (the default: 16-bit activations per block of 32 against the weights' integer codes, "
     "~5e-5 of exact, 250x closer than llama.cpp; F16/BF16/F32 weights and CPUs without AVX-512 VNNI compute exactly), "
     "exact (fp32 activations, exact to fp32 rounding: the reference) or fast (int8 activations, as llama.cpp)";
+
+// --load: where the weights live while the model runs (gguf::Residency): "auto", "copy" or "mmap" (score, generate,
+// bench, serve).
+gguf::Residency residency_named(const std::string& name);
+inline constexpr const char* kLoadHelp =
+    "Weights: copy (read into memory on 2 MiB huge pages at start, ~0.3 s per GB; generation streams them up to "
+    "~1.5x faster), mmap (map the file: starts at once, pages shared with other processes) or auto (the default: "
+    "copy when huge pages are on and the file takes at most half the available memory, else mmap)";
 
 }  // namespace ts::cli

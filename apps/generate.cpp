@@ -35,7 +35,7 @@ namespace {
 
 struct Opts {
   std::string model, file, prompt, format = "text", samplers = "default", color = "auto";
-  std::string draft, spec, decoder, small;
+  std::string draft, spec, decoder, small, load = "auto";
   int tree_nodes = 16, tree_depth = 8;
   double ead_threshold = 2.0;
   int ead_window = 5, ead_min_stay = 5, cntp_trials = 10;
@@ -139,14 +139,15 @@ int run_generate(Opts& o) {
     if (!t) return report(t.error());
     text = std::move(*t);
   }
-  auto eng = Engine::load(o.model);
+  const gguf::Residency residency = residency_named(o.load);
+  auto eng = Engine::load(o.model, residency);
   if (!eng) return report(eng.error());
   const Engine& e = **eng;
   std::unique_ptr<Engine> draft;
   if (!o.draft.empty()) {
     auto dp = resolve_model(o.draft);
     if (!dp) return report(dp.error());
-    auto d = Engine::load(*dp);
+    auto d = Engine::load(*dp, residency);
     if (!d) return report(d.error());
     draft = std::move(*d);
     if (auto s = check_same_vocabulary(e, *draft, *dp); !s) return report(s.error());
@@ -155,7 +156,7 @@ int run_generate(Opts& o) {
   if (!o.small.empty()) {
     auto sp = resolve_model(o.small);
     if (!sp) return report(sp.error());
-    auto d = Engine::load(*sp);
+    auto d = Engine::load(*sp, residency);
     if (!d) return report(d.error());
     small = std::move(*d);
     if (auto s = check_same_vocabulary(e, *small, *sp); !s) return report(s.error());
@@ -324,6 +325,7 @@ void register_generate(CLI::App& app, Run& run) {
   cmd->add_option("--color", o->color, "With --view: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--load", o->load, kLoadHelp)->check(CLI::IsMember({"auto", "copy", "mmap"}));
   cmd->add_option("--ctx", o->ctx, "Context limit (default: the model's)")->check(CLI::Range(int64_t(2), int64_t(1) << 20));
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating after an end-of-generation token");
   cmd->add_flag("--no-parse-special", o->no_parse_special,

@@ -39,6 +39,7 @@ struct Opts {
   std::string color = "auto";    // --color: auto (when stdout is a terminal), always, never
   std::string precision = "int16";  // --precision: int16 (the default), exact or fast (--fast)
   bool fast = false;             // --fast: --precision fast
+  std::string load = "auto";     // --load: auto, copy or mmap
 };
 
 class Printer {
@@ -115,7 +116,7 @@ int run_score(const Opts& o) {
     return report(Error::input("score: --out writes jsonl; --format tsv prints to stdout"));
   auto corpus = CorpusOutput::open("score", o.shard, DocLayout::kLinesThenSummary, !o.in.jsonl.empty());
   if (!corpus) return report(corpus.error());
-  auto eng = Engine::load(o.model);
+  auto eng = Engine::load(o.model, residency_named(o.load));
   if (!eng) return report(eng.error());
   (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Engine& e = **eng;
@@ -177,6 +178,7 @@ void register_score(CLI::App& app, Run& run) {
   auto* precision =
       cmd->add_option("--precision", o->precision, kPrecisionHelp)->check(CLI::IsMember({"exact", "int16", "fast"}));
   cmd->add_flag("--fast", o->fast, "Same as --precision fast")->excludes(precision);
+  cmd->add_option("--load", o->load, kLoadHelp)->check(CLI::IsMember({"auto", "copy", "mmap"}));
   cmd->add_flag("--view", o->view,
                 "Show the text coloured by surprisal, a legend and a summary (perplexity, bits per byte, the most "
                 "surprising tokens) instead of JSON");

@@ -23,16 +23,18 @@ namespace {
 struct Opts {
   std::string model, host = "127.0.0.1", api_key, draft, compare, alias, cors, chat_template_file;
   std::string precision = "int16";  // --precision of every model the server loads
+  std::string load = "auto";        // --load of every model the server loads
   int port = 8080, threads = 0, parallel = 4;
   int64_t ctx = 0;
   double max_body_mib = 8;
   bool log_prompts = false;
 };
 
-Expected<std::unique_ptr<Engine>> load_named(const std::string& given, const std::string& what) {
+Expected<std::unique_ptr<Engine>> load_named(const std::string& given, const std::string& what,
+                                             gguf::Residency residency) {
   auto path = resolve_model(given);
   if (!path) return path.error();
-  auto e = Engine::load(*path);
+  auto e = Engine::load(*path, residency);
   if (!e) return Error::input(what + ": " + e.error().message);
   return std::move(*e);
 }
@@ -42,19 +44,19 @@ std::string stem(const std::string& path) { return std::filesystem::path(path).s
 int run_serve(Opts& o) {
   auto main_path = resolve_model(o.model);
   if (!main_path) return report(main_path.error());
-  auto main = Engine::load(*main_path);
+  auto main = Engine::load(*main_path, residency_named(o.load));
   if (!main) return report(main.error());
   (*main)->model->set_precision(precision_named(o.precision));
   std::unique_ptr<Engine> draft, compare;
   if (!o.draft.empty()) {
-    auto d = load_named(o.draft, "--draft");
+    auto d = load_named(o.draft, "--draft", residency_named(o.load));
     if (!d) return report(d.error());
     draft = std::move(*d);
     draft->model->set_precision(precision_named(o.precision));
     if (auto s = check_same_vocabulary(**main, *draft, o.draft); !s) return report(s.error());
   }
   if (!o.compare.empty()) {
-    auto c = load_named(o.compare, "--compare-model");
+    auto c = load_named(o.compare, "--compare-model", residency_named(o.load));
     if (!c) return report(c.error());
     compare = std::move(*c);
     compare->model->set_precision(precision_named(o.precision));
@@ -136,6 +138,7 @@ void register_serve(CLI::App& app, Run& run) {
   cmd->add_option("--api-key", o->api_key,
                   "Require 'Authorization: Bearer KEY' on the API routes (or set TOKENSCOPE_API_KEY)");
   cmd->add_option("--precision", o->precision, kPrecisionHelp)->check(CLI::IsMember({"exact", "int16", "fast"}));
+  cmd->add_option("--load", o->load, kLoadHelp)->check(CLI::IsMember({"auto", "copy", "mmap"}));
   cmd->add_option("--draft", o->draft, "Speculative decoding with this draft model (same vocabulary)");
   cmd->add_option("--compare-model", o->compare,
                   "Second model (same vocabulary) for /v1/compare, the viewer's diff and /v1/detect's Binoculars "

@@ -2,8 +2,8 @@
 
 namespace ts {
 
-Expected<std::unique_ptr<Engine>> Engine::load(const std::string& path) {
-  auto f = gguf::File::open(path);
+Expected<std::unique_ptr<Engine>> Engine::load(const std::string& path, gguf::Residency residency) {
+  auto f = gguf::File::open(path, residency);
   if (!f) return f.error();
   auto e = std::make_unique<Engine>();
   e->file = std::make_shared<const gguf::File>(std::move(*f));

@@ -16,8 +16,10 @@ struct Engine {
   std::unique_ptr<Model> model;
   Tokenizer tokenizer;
 
-  // Opens, validates and loads everything; errors name the file and the field.
-  static Expected<std::unique_ptr<Engine>> load(const std::string& path);
+  // Opens, validates and loads everything; errors name the file and the field. By default the weights are copied
+  // into huge-page memory when they fit (gguf::Residency::kAuto: faster generation), else mapped.
+  static Expected<std::unique_ptr<Engine>> load(const std::string& path,
+                                                gguf::Residency residency = gguf::Residency::kAuto);
 };
 
 }  // namespace ts

@@ -207,6 +207,33 @@ TEST(GgufRoundTrip, WriteThenOpenFromDisk) {
   EXPECT_EQ(f->file_size(), w.to_bytes().size());
 }
 
+TEST(GgufFile, EveryResidencyReadsTheSameBytes) {
+  const test::TempDir dir;
+  const std::string path = dir.file("residency.gguf");
+  Writer w;
+  w.add_tensor("w", DType::Q8_0, {64, 3}, pattern(3 * row_bytes(DType::Q8_0, 64), 9));
+  ASSERT_TRUE(w.write(path).ok());
+  auto mapped = File::open(path, Residency::kMap);
+  auto copied = File::open(path, Residency::kCopy);
+  auto automatic = File::open(path, Residency::kAuto);
+  ASSERT_TRUE(mapped.ok() && copied.ok() && automatic.ok());
+  EXPECT_FALSE(mapped->copied());
+  EXPECT_TRUE(copied->copied());
+  EXPECT_FALSE(automatic->copied());  // under kAuto's 32 MiB: mapped
+  const TensorInfo* a = mapped->tensor("w");
+  const TensorInfo* b = copied->tensor("w");
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->data, b->data);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(a->data), a->n_bytes),
+            std::string(reinterpret_cast<const char*>(b->data), b->n_bytes));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b->data) % 32, 0u);  // the copy starts on a page: offsets keep alignment
+  EXPECT_EQ(copied->file_size(), mapped->file_size());
+  const uint8_t* copy_data = b->data;
+  File moved = std::move(copied).value();  // the copy moves with the File
+  EXPECT_EQ(moved.tensor("w")->data, copy_data);
+  EXPECT_TRUE(moved.copied());
+}
+
 TEST(GgufRoundTrip, VersionTwoIsRead) {
   test::GgufBytes b;
   b.header(2, 0, 1).kv_u32("general.x", 7);
@@ -406,6 +433,9 @@ TEST(GgufFile, OpenEmptyFileIsRefused) {
   auto f = File::open(path);
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.error().message.find("magic"), std::string::npos) << f.error().message;
+  auto c = File::open(path, Residency::kCopy);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("magic"), std::string::npos) << c.error().message;
   EXPECT_FALSE(File::from_bytes("", "empty.gguf").ok());
 }
 
