@@ -220,24 +220,32 @@ NB_MODULE(_core, m) {
   m.doc() = "tokenscope's C++ engine (use the `tokenscope` package, which re-exports these names).";
   bind_tokenizer(m);
   auto model = nb::class_<PyModel>(m, "Model",
-                                   "A GGUF language model, memory-mapped. Model(path, threads=0, precision='int16'): "
+                                   "A GGUF language model. Model(path, threads=0, precision='int16', load='auto'): "
                                    "path is a GGUF file (the package resolves 'demo' and known names first); "
                                    "threads is the engine's thread count per call, 0 for all cores; precision of "
                                    "the matrix products: int16 (the default: 16-bit activations per block of 32, ~5e-5 of "
                                    "exact; F16/BF16/F32 weights compute exactly), exact (fp32 activations) or fast (int8 "
-                                   "activations, as llama.cpp).");
+                                   "activations, as llama.cpp); load: where the weights live, copy (read into memory "
+                                   "on 2 MiB huge pages: faster generation), mmap (map the file) or auto (copy when "
+                                   "huge pages are on and the file is 32 MiB to half the available memory).");
   model
       .def(
           "__init__",
-          [](PyModel* self, const std::string& path, int threads, const std::string& precision) {
+          [](PyModel* self, const std::string& path, int threads, const std::string& precision,
+             const std::string& load) {
             if (threads < 0)
               throw nb::value_error(("threads: value " + std::to_string(threads) + " is negative").c_str());
             if (precision != "exact" && precision != "int16" && precision != "fast")
               throw nb::value_error(("precision: value '" + precision + "' is not exact, int16 or fast").c_str());
+            if (load != "auto" && load != "copy" && load != "mmap")
+              throw nb::value_error(("load: value '" + load + "' is not auto, copy or mmap").c_str());
+            const ts::gguf::Residency residency = load == "copy"   ? ts::gguf::Residency::kCopy
+                                                  : load == "mmap" ? ts::gguf::Residency::kMap
+                                                                   : ts::gguf::Residency::kAuto;
             ts::Expected<std::unique_ptr<ts::Engine>> e = ts::Error::internal("not loaded");
             {
               nb::gil_scoped_release nogil;
-              e = ts::Engine::load(path);
+              e = ts::Engine::load(path, residency);
             }
             if (!e) raise(e.error());
             (*e)->model->set_precision(precision == "exact"  ? ts::Precision::kExact
@@ -245,7 +253,7 @@ NB_MODULE(_core, m) {
                                                              : ts::Precision::kInt16);
             new (self) PyModel{path, std::move(*e), threads};
           },
-          nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "int16")
+          nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "int16", nb::arg("load") = "auto")
       .def_ro("path", &PyModel::path, "The GGUF file.")
       .def_rw("threads", &PyModel::threads, "Engine threads per call (0: all cores).")
       .def_prop_ro(
@@ -254,7 +262,10 @@ NB_MODULE(_core, m) {
             const ts::Precision q = p.engine->model->precision();
             return std::string(q == ts::Precision::kExact ? "exact" : q == ts::Precision::kFast ? "fast" : "int16");
           },
-          "Precision of the matrix products: exact (the default), int16 or fast.")
+          "Precision of the matrix products: int16 (the default), exact or fast.")
+      .def_prop_ro(
+          "weights_copied", [](const PyModel& p) { return p.engine->file->copied(); },
+          "Whether the weights were copied into memory (load='copy', or 'auto''s choice) rather than mapped.")
       .def_prop_ro(
           "tokenizer", [](const PyModel& p) -> const ts::Tokenizer& { return p.engine->tokenizer; },
           nb::rv_policy::reference_internal, "The model's tokenizer.")

@@ -83,17 +83,19 @@ def resolve_model(model: Union[str, os.PathLike, None] = None) -> str:
 
 
 class Model(_CoreModel):
-    """A GGUF language model, memory-mapped once and shared by every call (several Python threads may call it at
+    """A GGUF language model, loaded once and shared by every call (several Python threads may call it at
     once; each call runs its own engine threads).
 
     Model(model=None, threads=0): model is a GGUF path, 'demo', a known name (KNOWN_MODELS) or None for the CLI's
     default (see resolve_model); threads is the engine's thread count per call (0: all cores). precision of the
     matrix products: 'int16' (the default: 16-bit activations per block of 32 against the weights' integer codes,
     ~5e-5 of exact; F16/BF16/F32 weights compute exactly), 'exact' (fp32 activations, exact to fp32 rounding) or
-    'fast' (int8 activations, as llama.cpp). Errors in the file raise ValueError
-    with the CLI's message (file, field, value).
+    'fast' (int8 activations, as llama.cpp). load: where the weights live, 'copy' (read into memory on 2 MiB huge
+    pages at start: generation streams them faster), 'mmap' (map the file: starts at once, pages shared) or 'auto'
+    (the default: copy when huge pages are on and the file is 32 MiB to half the available memory). Errors in the
+    file raise ValueError with the CLI's message (file, field, value).
     """
 
     def __init__(self, model: Union[str, os.PathLike, None] = None, threads: int = 0,
-                 precision: str = "int16") -> None:
-        super().__init__(resolve_model(model), threads, precision)
+                 precision: str = "int16", load: str = "auto") -> None:
+        super().__init__(resolve_model(model), threads, precision, load)

@@ -114,8 +114,8 @@ class GenerateResult:
     def __len__(self) -> int: ...
 
 class Model:
-    """A GGUF language model, memory-mapped; one object serves several Python threads at once."""
-    def __init__(self, path: str, threads: int = 0, precision: str = "int16") -> None: ...
+    """A GGUF language model; one object serves several Python threads at once."""
+    def __init__(self, path: str, threads: int = 0, precision: str = "int16", load: str = "auto") -> None: ...
     @property
     def path(self) -> str:
         """The GGUF file."""
@@ -124,6 +124,9 @@ class Model:
     @property
     def precision(self) -> str:
         """Precision of the matrix products: int16 (the default), exact or fast."""
+    @property
+    def weights_copied(self) -> bool:
+        """Whether the weights were copied into memory (load='copy', or 'auto''s choice) rather than mapped."""
     @property
     def tokenizer(self) -> Tokenizer: ...
     @property

@@ -97,17 +97,20 @@ void rms_norm_rows(const float* x, const float* w, float* y, int64_t n, int64_t 
   });
 }
 
-// SwiGLU's gate: gate ← silu(gate) ⊙ up = g / (1 + e^−g) · up, over n values split across the pool's threads (each
-// element computed as before, by one thread). (Storing the exps first so that the divisions vectorize measured
-// slower: the loop is bound by the expf calls.)
+// SwiGLU's gate: gate ← silu(gate) ⊙ up = g / (1 + e^−g) · up for j in [j0, j1). (Storing the exps first so that
+// the divisions vectorize measured slower: the loop is bound by the expf calls.)
+void swiglu_range(float* gate, const float* up, int64_t j0, int64_t j1) {
+  for (int64_t j = j0; j < j1; ++j) {
+    const float g = gate[j];
+    gate[j] = g / (1.0f + std::exp(-g)) * up[j];
+  }
+}
+
+// swiglu_range over n values split across the pool's threads (each element computed the same way by one thread).
+// Chunks of 2048 values: a generated token's gate (ffn 5632) takes ~20 µs on one core, and the pool's threads are
+// still spinning from the products before it.
 void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
-  // at least 8192 values a chunk: one generated token's gate (ffn 5632) is not worth waking threads for
-  pool.parallel_for(n, 8192, [&](int64_t j0, int64_t j1, int) {
-    for (int64_t j = j0; j < j1; ++j) {
-      const float g = gate[j];
-      gate[j] = g / (1.0f + std::exp(-g)) * up[j];
-    }
-  });
+  pool.parallel_for(n, 2048, [&](int64_t j0, int64_t j1, int) { swiglu_range(gate, up, j0, j1); });
 }
 
 Status check_tokens(const ModelConfig& c, const int32_t* tokens, int64_t n, int64_t size, int64_t capacity) {
@@ -152,9 +155,8 @@ void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx,
       const int64_t nb = std::min(kBlock, r1 - b0);
       for (int64_t i0 = 0; i0 < m; i0 += kRowwiseMaxRows) {
         const int64_t rows = std::min(kRowwiseMaxRows, m - i0);
-        if (rows == 1) {
-          float* y = y_row(i0);
-          for (int64_t r = b0; r < b0 + nb; ++r) y[r] = vec_dot(W.type, W.row(r), X + i0 * ldx, W.cols);
+        if (rows == 1) {  // straight into the row (long float rows go through the lockstep kernel, quant.h)
+          vec_dot_tile(W.type, W.row(b0), W.row_stride, nb, X + i0 * ldx, ldx, 1, W.cols, y_row(i0) + b0, 0);
           continue;
         }
         vec_dot_tile(W.type, W.row(b0), W.row_stride, nb, X + i0 * ldx, ldx, rows, W.cols, buf, kBlock);
@@ -326,13 +328,20 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
       rope_table(pos, rope_inv_freq_, &rope_cs[static_cast<size_t>((off[s] + i) * 2 * rope_half)]);
     }
 
+  // With kInt16 and few rows, q, k and v (and gate and up, with SwiGLU) go through the int16 GEMV in one pass each
+  // (matmul_int16_group: the same bits as one product at a time); it declines, and the products run one at a time,
+  // where that GEMV does not apply.
+  const bool grouped = precision_ == Precision::kInt16 && N <= kRowwiseMaxRows;
+
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
     // attention block
     rms_norm_rows(x.data(), w.attn_norm.data(), xn.data(), N, d, c.rms_eps, pool);
-    product(w.wq, xn.data(), d, q.data(), q_dim);
-    product(w.wk, xn.data(), d, k.data(), kv_dim);
-    product(w.wv, xn.data(), d, v.data(), kv_dim);
+    const GroupProduct qkv[] = {{w.wq, xn.data(), d, q.data(), q_dim},
+                                {w.wk, xn.data(), d, k.data(), kv_dim},
+                                {w.wv, xn.data(), d, v.data(), kv_dim}};
+    if (!grouped || !matmul_int16_group(qkv, N, pool, /*aligned=*/false))
+      for (const GroupProduct& p : qkv) product(p.W, p.X, p.ldx, p.Y, p.ldy);
     for (size_t s = 0; s < S; ++s) {
       const SeqRun& sq = seqs[s];
       KVCache& cache = *sq.cache;
@@ -364,9 +373,15 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
 
     // feed-forward block: SwiGLU
     rms_norm_rows(x.data(), w.ffn_norm.data(), xn.data(), N, d, c.rms_eps, pool);
-    product(w.w_gate, xn.data(), d, gate.data(), ff);
-    product(w.w_up, xn.data(), d, up.data(), ff);
-    swiglu(gate.data(), up.data(), N * ff, pool);
+    const GroupProduct gate_up[] = {{w.w_gate, xn.data(), d, gate.data(), ff}, {w.w_up, xn.data(), d, up.data(), ff}};
+    auto swiglu_rows = [&](int64_t r0, int64_t r1) {  // rows r0..r1 of gate and up are done for every sequence
+      for (int64_t i = 0; i < N; ++i) swiglu_range(&gate[i * ff], &up[i * ff], r0, r1);
+    };
+    if (!grouped || !matmul_int16_group(gate_up, N, pool, /*aligned=*/true, swiglu_rows)) {
+      product(w.w_gate, xn.data(), d, gate.data(), ff);
+      product(w.w_up, xn.data(), d, up.data(), ff);
+      swiglu(gate.data(), up.data(), N * ff, pool);
+    }
     // The SwiGLU product carries outlier channels, and an outlier's int8 scale flattens the rest of its block:
     // --fast quantizes this input in blocks of 16, not 32 (on the fixture model that alone cuts the mean
     // |Δlogprob| against the exact forward by about 14%, for Q8_0 and Q4_K_M alike).

@@ -2,8 +2,8 @@
 //
 // Two regimes:
 //  * m <= kRowParallelMaxM (generation, a few positions at once): memory-bound. W's rows are split across threads in
-//    contiguous chunks; each row is streamed once and dotted with all m activation rows through vec_dot while it is
-//    still in L1/L2.
+//    contiguous chunks; each row is streamed once and dotted with all m activation rows through vec_dot_tile while it
+//    is still in L1/L2 (for m = 1, a few weight rows per pass over the activations).
 //  * larger m (prompt evaluation): compute-bound. A cache-blocked SGEMM in the BLIS style:
 //      X is packed once per call into mr-row slivers per kc block (shared by all threads);
 //      the threads take chunks of nc weight rows; for each kc block a thread dequantizes its nc × kc panel of W
@@ -129,12 +129,9 @@ GemmKernel select_kernel() {
 void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                  ThreadPool& pool) {
   const int64_t k = W.cols;
+  // each weight row decoded once for all m activation rows, which stay in L1; for m = 1 several weight rows share
+  // each pass over x (quant.h). Either way every output is vec_dot's, bit for bit.
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
-    if (m == 1) {
-      for (int64_t r = r0; r < r1; ++r) Y[r] = vec_dot(W.type, W.row(r), X, k);
-      return;
-    }
-    // each weight row decoded once for all m activation rows, which stay in L1 (quant.h)
     vec_dot_tile(W.type, W.row(r0), W.row_stride, r1 - r0, X, ldx, m, k, Y + r0, ldy);
   });
 }

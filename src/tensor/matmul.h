@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 
 #include "tensor/thread_pool.h"
 #include "tokenscope/dtype.h"
@@ -88,6 +90,25 @@ bool int16_matmul_available(DType t);
 // (exact) where int16_matmul_available(W.type) is false.
 void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                   ThreadPool& pool);
+
+// One product of a group (matmul_int16_group): Y (m × W.rows, stride ldy) = X (m × W.cols, stride ldx) · Wᵀ.
+struct GroupProduct {
+  WeightView W;
+  const float* X;
+  int64_t ldx;
+  float* Y;
+  int64_t ldy;
+};
+// The int16 GEMV of several products with the same m in one pass of the pool, each output bit-identical to
+// matmul_int16's: q, k and v (or gate and up) are streamed by both threads together, so the small k and v matrices
+// do not run alone, one wake-up serves them all, and an activation read by several products is quantized once.
+// aligned = false: the weight-row groups of all the products are split between the threads as one range.
+// aligned = true (every W the same rows, a multiple of 16): a unit of work is one row range of every product,
+// followed by epilogue(r0, r1) on the same thread for those rows (gate and up, then SwiGLU on the rows just made).
+// Returns false, computing nothing, where the GEMV does not run: m > 4, more than 8 products, a type without an
+// int16 form, a CPU without AVX-512 VNNI, fewer than 16 rows, or unequal rows when aligned.
+bool matmul_int16_group(std::span<const GroupProduct> group, int64_t m, ThreadPool& pool, bool aligned,
+                        const std::function<void(int64_t r0, int64_t r1)>& epilogue = {});
 
 // The naive reference: dequantize each row, dot in double, round to float. Kept for tests.
 void matmul_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy);

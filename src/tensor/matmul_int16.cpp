@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -41,22 +42,42 @@ bool int16_format(DType t, int8_detail::Int8Format* f) {
   return int8_detail::int8_format(t, int16_detail::kActBlock, f);
 }
 
+// The GEMV's quantized activations (quantize_rows_avx512's output) for one weight format, in `buf`.
+struct GemvInput {
+  int16_t* q;
+  float *dx, *sx;
+  int32_t* corr;
+
+  // Bytes for m rows of k columns in format f.
+  static size_t bytes(const int8_detail::Int8Format& f, int64_t m, int64_t k) {
+    return static_cast<size_t>(m * k) * sizeof(int16_t) + 3 * static_cast<size_t>(m * (k / f.sb)) * 4;
+  }
+  // Quantizes X into p (64-byte aligned, bytes(f, m, k) long).
+  GemvInput(const int8_detail::Int8Format& f, const float* X, int64_t m, int64_t ldx, int64_t k, uint8_t* p) {
+    const size_t q_bytes = static_cast<size_t>(m * k) * sizeof(int16_t);  // k % 32 == 0: a multiple of 64
+    const size_t t_bytes = static_cast<size_t>(m * (k / f.sb)) * 4;
+    q = reinterpret_cast<int16_t*>(p);
+    dx = reinterpret_cast<float*>(p + q_bytes);
+    sx = reinterpret_cast<float*>(p + q_bytes + t_bytes);
+    corr = reinterpret_cast<int32_t*>(p + q_bytes + 2 * t_bytes);
+    int16_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
+  }
+  // Y rows for the weight-row groups [g0, g1) of W.
+  void run(DType t, const int8_detail::Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, int64_t m,
+           float* Y, int64_t ldy) const {
+    int16_detail::gemv_avx512(t, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy,
+                              row_bytes(W.type, int16_detail::kKc));
+  }
+};
+
 // m <= kGemvMaxRows: the activations are quantized once by the calling thread, then the weight rows are split
 // between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once and decoded once
 // for all m rows.
 void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
           int64_t ldy, ThreadPool& pool) {
-  const int64_t k = W.cols, ns = k / f.sb;
-  const size_t q_bytes = static_cast<size_t>(m * k) * sizeof(int16_t);  // k % 32 == 0: a multiple of 64
-  const size_t t_bytes = static_cast<size_t>(m * ns) * 4;
+  const int64_t k = W.cols;
   thread_local int8_detail::AlignedBytes buf;  // per calling thread: generation does not allocate
-  uint8_t* p = buf.get(q_bytes + 3 * t_bytes);
-  auto* q = reinterpret_cast<int16_t*>(p);
-  auto* dx = reinterpret_cast<float*>(p + q_bytes);
-  auto* sx = reinterpret_cast<float*>(p + q_bytes + t_bytes);
-  auto* corr = reinterpret_cast<int32_t*>(p + q_bytes + 2 * t_bytes);
-  int16_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
-  const size_t block_bytes = row_bytes(W.type, int16_detail::kKc);
+  const GemvInput in(f, X, m, ldx, k, buf.get(GemvInput::bytes(f, m, k)));
   constexpr int64_t kG = int16_detail::kGemvRows;
   if (W.rows < kG) {  // the kernel reads whole groups: copy the rows into a zero-padded one
     thread_local int8_detail::AlignedBytes pad_buf, y_buf;
@@ -65,8 +86,7 @@ void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X,
     std::memset(pad, 0, rb * kG);
     for (int64_t r = 0; r < W.rows; ++r) std::memcpy(pad + r * rb, W.row(r), rb);
     auto* y = reinterpret_cast<float*>(y_buf.get(static_cast<size_t>(m * kG) * sizeof(float)));
-    int16_detail::gemv_avx512(W.type, f, WeightView{W.type, pad, kG, k, rb}, 0, 1, q, dx, sx, corr,
-                              static_cast<int>(m), y, kG, block_bytes);
+    in.run(W.type, f, WeightView{W.type, pad, kG, k, rb}, 0, 1, m, y, kG);
     for (int64_t i = 0; i < m; ++i) std::memcpy(Y + i * ldy, y + i * kG, static_cast<size_t>(W.rows) * sizeof(float));
     return;
   }
@@ -74,12 +94,72 @@ void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X,
   // group before it runs (see the kernel), so only the first group of a chunk waits on memory.
   const int64_t groups = (W.rows + kG - 1) / kG;
   const int64_t grain = std::max<int64_t>(1, groups / (4 * pool.size()));
-  pool.parallel_for(groups, grain, [&](int64_t g0, int64_t g1, int) {
-    int16_detail::gemv_avx512(W.type, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy, block_bytes);
-  });
+  pool.parallel_for(groups, grain, [&](int64_t g0, int64_t g1, int) { in.run(W.type, f, W, g0, g1, m, Y, ldy); });
 }
 
 }  // namespace
+
+bool matmul_int16_group(std::span<const GroupProduct> group, int64_t m, ThreadPool& pool, bool aligned,
+                        const std::function<void(int64_t, int64_t)>& epilogue) {
+  constexpr int64_t kG = int16_detail::kGemvRows;
+  constexpr size_t kMax = 8;
+  if (group.empty() || group.size() > kMax || m <= 0 || m > int16_detail::kGemvMaxRows) return false;
+  int8_detail::Int8Format f[kMax];
+  for (size_t j = 0; j < group.size(); ++j) {
+    const WeightView& W = group[j].W;
+    if (!int16_matmul_available(W.type) || !int16_format(W.type, &f[j]) || W.rows < kG || W.cols <= 0) return false;
+    // aligned: one row range of every product per unit, so the epilogue sees whole groups of finished rows
+    if (aligned && (W.rows != group[0].W.rows || W.rows % kG != 0)) return false;
+  }
+  // quantize each distinct (activation, format) once: q, k and v read the same normed input
+  size_t offset[kMax], total = 0;
+  size_t source[kMax];  // the product whose quantized input product j uses
+  for (size_t j = 0; j < group.size(); ++j) {
+    source[j] = j;
+    for (size_t i = 0; i < j; ++i)
+      if (group[i].X == group[j].X && group[i].ldx == group[j].ldx && group[i].W.cols == group[j].W.cols &&
+          f[i].sb == f[j].sb && f[i].offset == f[j].offset && f[i].mins == f[j].mins) {
+        source[j] = i;
+        break;
+      }
+    offset[j] = total;
+    if (source[j] == j) total += (GemvInput::bytes(f[j], m, group[j].W.cols) + 63) / 64 * 64;
+  }
+  thread_local int8_detail::AlignedBytes buf;
+  uint8_t* base = buf.get(total);
+  std::vector<GemvInput> in;
+  in.reserve(group.size());
+  for (size_t j = 0; j < group.size(); ++j) {
+    const GroupProduct& g = group[j];
+    if (source[j] == j) {
+      in.emplace_back(f[j], g.X, m, g.ldx, g.W.cols, base + offset[j]);
+    } else {
+      in.push_back(in[source[j]]);
+    }
+  }
+  auto run = [&](size_t j, int64_t g0, int64_t g1) {
+    in[j].run(group[j].W.type, f[j], group[j].W, g0, g1, m, group[j].Y, group[j].ldy);
+  };
+  if (aligned) {  // units: the same groups of every product, then the epilogue on their rows
+    const int64_t groups = group[0].W.rows / kG;
+    pool.parallel_for(groups, std::max<int64_t>(1, groups / (4 * pool.size())), [&](int64_t g0, int64_t g1, int) {
+      for (size_t j = 0; j < group.size(); ++j) run(j, g0, g1);
+      if (epilogue) epilogue(g0 * kG, g1 * kG);
+    });
+    return true;
+  }
+  // units: ranges of the products' groups laid end to end
+  int64_t first[kMax + 1] = {0};
+  for (size_t j = 0; j < group.size(); ++j) first[j + 1] = first[j] + (group[j].W.rows + kG - 1) / kG;
+  const int64_t groups = first[group.size()];
+  pool.parallel_for(groups, std::max<int64_t>(1, groups / (4 * pool.size())), [&](int64_t u0, int64_t u1, int) {
+    for (size_t j = 0; j < group.size(); ++j) {
+      const int64_t a = std::max(u0, first[j]), b = std::min(u1, first[j + 1]);
+      if (a < b) run(j, a - first[j], b - first[j]);
+    }
+  });
+  return true;
+}
 
 bool int16_matmul_available(DType t) {
   int8_detail::Int8Format f;

@@ -7,6 +7,7 @@
 // once without would be merged by the linker, and scalar code could end up running AVX-512 instructions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -119,6 +120,9 @@ using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 using DotFn = float (*)(const void* row, const float* x, int64_t n);
 // out[i] = dot(row, x + i·ldx) for i < m (2 <= m <= 4), each bit-identical to DotFn's result for that row.
 using MultiDotFn = void (*)(const void* row, const float* x, int64_t ldx, int m, int64_t n, float* out);
+// out[j] = dot(rows + j·stride, x) for j < nrows (any nrows >= 0), each bit-identical to DotFn's result for that row:
+// the GEMV of one activation row, several weight rows per pass over x.
+using DotRowsFn = void (*)(const uint8_t* rows, size_t stride, int64_t nrows, const float* x, int64_t n, float* out);
 using QuantFn = void (*)(const float* src, void* dst, int64_t n);
 
 // Scalar references, one file per format (quant_<format>.cpp).
@@ -182,6 +186,7 @@ struct SimdKernels {
   DequantFn dequantize = nullptr;
   DotFn dot = nullptr;
   MultiDotFn dot_multi = nullptr;  // null: dot once per row
+  DotRowsFn dot_rows = nullptr;    // null: dot once per weight row
 };
 SimdKernels avx2_kernels(DType t);
 SimdKernels avx512_kernels(DType t);

@@ -149,6 +149,17 @@ def test_bad_arguments_raise_value_error_naming_the_field(demo):
         demo.score([1, 2, 3])
 
 
+def test_copied_and_mapped_weights_score_alike(demo):
+    copied = ts.Model("demo", threads=1, load="copy")
+    mapped = ts.Model("demo", threads=1, load="mmap")
+    assert copied.weights_copied and not mapped.weights_copied
+    assert not demo.weights_copied  # 'auto' maps files under 32 MiB
+    a, b = copied.score(TEXTS[1])[0], mapped.score(TEXTS[1])[0]
+    assert np.array_equal(a.logprob, b.logprob) and np.array_equal(a.entropy, b.entropy)
+    with pytest.raises(ValueError, match="load: value 'disk' is not auto, copy or mmap"):
+        ts.Model("demo", load="disk")
+
+
 def test_default_model_follows_the_cli_rules(monkeypatch, tmp_path):
     monkeypatch.setenv("TOKENSCOPE_MODELS", str(tmp_path))  # nothing installed there
     monkeypatch.delenv("TOKENSCOPE_DEMO_MODEL", raising=False)

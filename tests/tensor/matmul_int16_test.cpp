@@ -344,5 +344,84 @@ TEST(MatmulInt16, OneAndTwoThreadsGiveBitIdenticalResults) {
   }
 }
 
+// matmul_int16_group: q/k/v-like products (one input, types differing, rows not a multiple of 16) and gate/up-like
+// aligned pairs with an epilogue give each output the bits matmul_int16 gives it alone, on 1 and 2 threads.
+TEST(MatmulInt16, GroupedProductsAreBitIdenticalToOneAtATime) {
+  if (!int16_matmul_available(DType::Q4_K)) GTEST_SKIP() << "no int16 path on this CPU";
+  constexpr int64_t k = 512;
+  Weights wq, wk, wv, gate, up;
+  ASSERT_TRUE(make_weights(DType::Q4_K, 80, k, 1, &wq));
+  ASSERT_TRUE(make_weights(DType::Q4_K, 16, k, 2, &wk));
+  ASSERT_TRUE(make_weights(DType::Q6_K, 37, k, 3, &wv));  // another format; a partial last group
+  ASSERT_TRUE(make_weights(DType::Q8_0, 48, k, 4, &gate));
+  ASSERT_TRUE(make_weights(DType::Q4_K, 48, k, 5, &up));
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
+      const std::string what = "threads=" + std::to_string(threads) + " m=" + std::to_string(m);
+      const int64_t ldx = k + 5;
+      const std::vector<float> X = random_activations(static_cast<size_t>(m * ldx), 40 + static_cast<uint32_t>(m));
+      const std::vector<float> X2 = random_activations(static_cast<size_t>(m * ldx), 50 + static_cast<uint32_t>(m));
+      auto alone = [&](const Weights& w, const std::vector<float>& x) {
+        std::vector<float> y(static_cast<size_t>(m * w.rows));
+        matmul_int16(w.view(), x.data(), m, ldx, y.data(), w.rows, pool);
+        return y;
+      };
+      // not aligned: three products, the third on another input
+      std::vector<float> yq(static_cast<size_t>(m * 80)), yk(static_cast<size_t>(m * 16)), yv(static_cast<size_t>(m * 37));
+      const GroupProduct qkv[] = {{wq.view(), X.data(), ldx, yq.data(), 80},
+                                  {wk.view(), X.data(), ldx, yk.data(), 16},
+                                  {wv.view(), X2.data(), ldx, yv.data(), 37}};
+      ASSERT_TRUE(matmul_int16_group(qkv, m, pool, false)) << what;
+      EXPECT_EQ(yq, alone(wq, X)) << what;
+      EXPECT_EQ(yk, alone(wk, X)) << what;
+      EXPECT_EQ(yv, alone(wv, X2)) << what;
+      // aligned with an epilogue: it sees every row range once, after both products wrote it
+      std::vector<float> yg(static_cast<size_t>(m * 48)), yu(yg.size());
+      std::vector<int> seen(48, 0);
+      const std::vector<float> ref_g = alone(gate, X), ref_u = alone(up, X);
+      bool rows_ready = true;
+      auto epilogue = [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          ++seen[static_cast<size_t>(r)];
+          for (int64_t i = 0; i < m; ++i) {
+            const size_t e = static_cast<size_t>(i * 48 + r);
+            if (yg[e] != ref_g[e] || yu[e] != ref_u[e]) rows_ready = false;
+            yg[e] += yu[e];
+          }
+        }
+      };
+      const GroupProduct pair[] = {{gate.view(), X.data(), ldx, yg.data(), 48}, {up.view(), X.data(), ldx, yu.data(), 48}};
+      ASSERT_TRUE(matmul_int16_group(pair, m, pool, true, epilogue)) << what;
+      EXPECT_TRUE(rows_ready) << what;
+      EXPECT_EQ(seen, std::vector<int>(48, 1)) << what;
+      for (size_t e = 0; e < yg.size(); ++e) ASSERT_EQ(yg[e], ref_g[e] + ref_u[e]) << what << " element " << e;
+    }
+  }
+}
+
+TEST(MatmulInt16, GroupDeclinesWhereTheGemvDoesNotRun) {
+  constexpr int64_t k = 256;
+  ThreadPool pool(2);
+  Weights q8, small, f16, other;
+  ASSERT_TRUE(make_weights(DType::Q8_0, 32, k, 1, &q8));
+  ASSERT_TRUE(make_weights(DType::Q8_0, 8, k, 2, &small));
+  ASSERT_TRUE(make_weights(DType::F16, 32, k, 3, &f16));
+  ASSERT_TRUE(make_weights(DType::Q8_0, 48, k, 4, &other));
+  const std::vector<float> X = random_activations(8 * k, 7);
+  std::vector<float> y(8 * 48, kSentinel);
+  auto declines = [&](std::vector<GroupProduct> g, int64_t m, bool aligned) {
+    const bool ran = matmul_int16_group(g, m, pool, aligned);
+    return !ran && std::all_of(y.begin(), y.end(), [](float v) { return v == kSentinel; });
+  };
+  const GroupProduct a{q8.view(), X.data(), k, y.data(), 32};
+  EXPECT_TRUE(declines({a}, int16_detail::kGemvMaxRows + 1, false));              // the GEMM's rows
+  EXPECT_TRUE(declines({a, {f16.view(), X.data(), k, y.data(), 32}}, 1, false));  // no int16 form
+  EXPECT_TRUE(declines({a, {small.view(), X.data(), k, y.data(), 8}}, 1, false));  // under one group
+  EXPECT_TRUE(declines({a, {other.view(), X.data(), k, y.data(), 48}}, 1, true));  // aligned, unequal rows
+  EXPECT_TRUE(declines({}, 1, false));
+  if (!int16_matmul_available(DType::Q8_0)) EXPECT_TRUE(declines({a}, 1, false));
+}
+
 }  // namespace
 }  // namespace ts
