@@ -302,6 +302,21 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
   // kInt16's kernels (matmul_int16.h) give an output element the same value whatever the row count (its GEMV for
   // few rows is bit-identical to its GEMM), so where they run the stacked rows need no grouping.
   auto int16_all_rows = [&](DType t) { return precision_ == Precision::kInt16 && int16_matmul_available(t); };
+  // The rows of short sequences (at most kRowwiseMaxRows each): kFast runs them through kInt16's kernels, as
+  // matmul(kFast) does for a sequence alone (a row's output does not depend on the rows beside it), else row-wise.
+  auto short_rows = [&](const WeightView& W, const float* X, int64_t m, int64_t ldx, auto y_row) {
+    if (precision_ == Precision::kFast && int16_matmul_available(W.type)) {
+      if (m == 1) {
+        matmul_int16(W, X, 1, ldx, y_row(0), W.rows, pool);
+        return;
+      }
+      std::vector<float> y(static_cast<size_t>(m * W.rows));  // the rows' outputs need not be evenly spaced
+      matmul_int16(W, X, m, ldx, y.data(), W.rows, pool);
+      for (int64_t i = 0; i < m; ++i) std::copy_n(&y[static_cast<size_t>(i * W.rows)], W.rows, y_row(i));
+      return;
+    }
+    rowwise_matmul(W, X, m, ldx, y_row, pool);
+  };
   // Y (N rows, stride ldy) = X (N rows, stride ldx) · Wᵀ, each group by its kernel as above.
   auto product = [&](const WeightView& W, const float* X, int64_t ldx, float* Y, int64_t ldy,
                      int act_block = kFastBlock) {
@@ -309,7 +324,7 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
       matmul(W, X, N, ldx, Y, ldy, pool, precision_, act_block);
       return;
     }
-    if (n_short > 0) rowwise_matmul(W, X, n_short, ldx, [&](int64_t i) { return Y + i * ldy; }, pool);
+    if (n_short > 0) short_rows(W, X, n_short, ldx, [&](int64_t i) { return Y + i * ldy; });
     if (N > n_short)
       matmul(W, X + n_short * ldx, N - n_short, ldx, Y + n_short * ldy, ldy, pool, precision_, act_block);
   };
@@ -328,10 +343,10 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
       rope_table(pos, rope_inv_freq_, &rope_cs[static_cast<size_t>((off[s] + i) * 2 * rope_half)]);
     }
 
-  // With kInt16 and few rows, q, k and v (and gate and up, with SwiGLU) go through the int16 GEMV in one pass each
+  // With kInt16 (or kFast) and few rows, q, k and v (and gate and up, with SwiGLU) go through the int16 GEMV in one pass each
   // (matmul_int16_group: the same bits as one product at a time); it declines, and the products run one at a time,
   // where that GEMV does not apply.
-  const bool grouped = precision_ == Precision::kInt16 && N <= kRowwiseMaxRows;
+  const bool grouped = (precision_ == Precision::kInt16 || precision_ == Precision::kFast) && N <= kRowwiseMaxRows;
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
@@ -413,7 +428,7 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
     matmul(output_, xn.data(), l_short, d, lg.data(), V, pool, precision_);
     for (int64_t i = 0; i < l_short; ++i) std::copy_n(&lg[static_cast<size_t>(i * V)], V, dst[i]);
   } else if (l_short > 0) {
-    rowwise_matmul(output_, xn.data(), l_short, d, [&](int64_t i) { return dst[i]; }, pool);
+    short_rows(output_, xn.data(), l_short, d, [&](int64_t i) { return dst[i]; });
   }
 }
 

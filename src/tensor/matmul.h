@@ -9,8 +9,9 @@
 // Precision::kFast (the CLI's --fast) trades that exactness for speed the way llama.cpp does: for more than
 // kFastMinRows activation rows and a quantized weight type with an int8 form, each activation row is rounded to
 // int8 per block of 32 (scale max|x|/127) and multiplied with the weights' integer codes by AVX-512 VNNI
-// (matmul_int8.h has the formula). On a CPU without AVX-512 VNNI, for other types, and for m <= kFastMinRows
-// (generation) kFast computes exactly what kExact does.
+// (matmul_int8.h has the formula). For m <= kFastMinRows (generation, memory-bound) kFast runs kInt16's GEMV (more
+// exact than int8 and as fast); on a CPU without AVX-512 VNNI and for other types it computes exactly what kExact
+// does.
 //
 // Precision::kInt16 (--precision int16) keeps the default bar (at least twice as exact as llama.cpp) at integer
 // speed: activations are rounded to int16 per block of 32 and multiplied with the weights' integer codes by AVX-512
@@ -73,8 +74,8 @@ constexpr int kFastFineBlock = 16;
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,
             Precision precision, int act_block = kFastBlock);
 
-// kFast uses its integer path only above this many rows: generation is memory-bound, and fp32 activations cost
-// nothing there. (kInt16 runs at every m, with a GEMV up to this many rows.)
+// kFast uses its int8 path only above this many rows: generation is memory-bound, and kInt16's GEMV (which kFast
+// runs up to this many rows) is as fast there. (kInt16 runs at every m, with a GEMV up to this many rows.)
 constexpr int64_t kFastMinRows = 4;
 
 // Whether the int8 path runs for weights of type t on this CPU (AVX-512 VNNI, capped by active_isa(); Q8_0, Q4_0,

@@ -81,6 +81,30 @@ TEST(Scorer, Int16GivesEachPositionTheSameDistributionForEveryCallSize) {
   }
 }
 
+TEST(Scorer, FastScoresFewPositionsPerCallAsInt16Does) {
+  // kFast quantizes activations to int8 only above kFastMinRows rows; calls of 1-4 positions (generation) run
+  // kInt16's GEMV, so they give kInt16's numbers exactly, and calls of more positions int8's (not kInt16's).
+  TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-Q4_K_M.gguf");
+  auto e = Engine::load(model_path);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  if (!int16_matmul_available(DType::Q4_K)) GTEST_SKIP() << "no AVX-512 VNNI: kFast and kInt16 compute exactly";
+  auto ids = first_doc_ids();
+  ids.resize(std::min<size_t>(ids.size(), 40));
+  const auto int16 = score(**e, ids, 0, 1);
+  (*e)->model->set_precision(Precision::kFast);
+  for (int64_t batch : {1, 3, 4}) {
+    const auto fast = score(**e, ids, 0, batch);
+    ASSERT_EQ(fast.size(), int16.size());
+    for (size_t i = 0; i < fast.size(); ++i)
+      ASSERT_EQ(fast[i].stats.logprob, int16[i].stats.logprob) << "batch " << batch << " pos " << i;
+  }
+  const auto fast_prompt = score(**e, ids, 0, 256);
+  double diff = 0;
+  for (size_t i = 0; i < fast_prompt.size(); ++i)
+    diff = std::max(diff, std::fabs(fast_prompt[i].stats.logprob - int16[i].stats.logprob));
+  EXPECT_GT(diff, 1e-4) << "40 positions per call: kFast's int8 path";
+}
+
 TEST(Scorer, SlidingWindowScoresEveryPositionOnceAndKeepsTheFirstWindow) {
   TS_REQUIRE_FIXTURE(model_path, "models/tiny-llama-spm-Q8_0.gguf");
   auto e = Engine::load(model_path);

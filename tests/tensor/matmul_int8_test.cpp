@@ -8,8 +8,8 @@
 //    moves each element by at most dx/2 (dx = its block's max|x| / 127; blocks of 32 or 16), so
 //    |Δ| <= Σ_k |ws·(u−off)| · dx/2 plus the fp32 rounding above.
 //    A kernel that dropped or mis-scaled a block would exceed both by orders of magnitude.
-//  * Where the int8 path does not run (no AVX-512 VNNI, fp weights, m <= kFastMinRows) kFast is bit-identical to
-//    kExact.
+//  * Where the int8 path does not run (no AVX-512 VNNI, fp weights) kFast is bit-identical to kExact; for
+//    m <= kFastMinRows it is kInt16's GEMV where that runs, else kExact.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -190,7 +190,7 @@ TEST(MatmulInt8, SimdMatchesReferenceAndBoundForEveryTypeAndShape) {
   }
 }
 
-TEST(MatmulInt8, FastIsExactWithoutVnniForFloatWeightsAndForFewRows) {
+TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsAndInt16ForFewRows) {
   IsaCapGuard guard;
   ThreadPool pool(2);
   constexpr int64_t k = 256, n = 40;
@@ -207,11 +207,21 @@ TEST(MatmulInt8, FastIsExactWithoutVnniForFloatWeightsAndForFewRows) {
   EXPECT_FALSE(fast_matmul_available(DType::F16));
   EXPECT_FALSE(fast_matmul_available(DType::F32));
   same(f16, 64, "F16 m=64");
-  same(q8, kFastMinRows, "Q8_0 m=kFastMinRows");
+  same(f16, 1, "F16 m=1");
+  {  // few rows: kInt16's GEMV where it runs, exact elsewhere
+    const std::vector<float> X = random_activations(static_cast<size_t>(kFastMinRows * k), 9);
+    std::vector<float> fast(static_cast<size_t>(kFastMinRows * n)), int16(fast.size()), exact(fast.size());
+    matmul(q8.view(), X.data(), kFastMinRows, k, fast.data(), n, pool, Precision::kFast);
+    matmul_int16(q8.view(), X.data(), kFastMinRows, k, int16.data(), n, pool);
+    matmul(q8.view(), X.data(), kFastMinRows, k, exact.data(), n, pool, Precision::kExact);
+    EXPECT_EQ(fast, int16);
+    EXPECT_EQ(int16 == exact, !int16_matmul_available(DType::Q8_0));
+  }
   for (Isa cap : {Isa::kAvx2, Isa::kScalar}) {
     set_isa_cap(cap);
     EXPECT_FALSE(fast_matmul_available(DType::Q8_0)) << isa_name(cap);
     same(q8, 64, std::string("Q8_0 m=64 capped at ") + isa_name(cap));
+    same(q8, 1, std::string("Q8_0 m=1 capped at ") + isa_name(cap));
   }
   set_isa_cap(Isa::kAvx512);
   if (fast_matmul_available(DType::Q8_0)) {
