@@ -286,7 +286,7 @@ int run_convert(const Opts& o) {
     return report(Error::input(index_path + ": tensor '" + shapes.begin()->first + "' missing"));
   if (auto s = w.write(o.out); !s) return report(s.error());
   // Load what was written, so a file this build cannot run is reported here and not at the first `score`.
-  auto eng = Engine::load(o.out);
+  auto eng = Engine::load(o.out, gguf::Residency::kMap);  // a check of what was written: no copy
   if (!eng) return report(Error::internal("convert: wrote " + o.out + " but it does not load: " + eng.error().message));
   std::string types;
   for (const auto& [k, v] : type_counts) types += (types.empty() ? "" : ", ") + std::to_string(v) + " " + k;

@@ -30,7 +30,7 @@ int run_quantize(const Opts& o) {
   ro.keep_embeddings = o.keep_output;
   auto counts = requantize(*f, ro, o.out, pool);
   if (!counts) return report(counts.error());
-  auto eng = Engine::load(o.out);
+  auto eng = Engine::load(o.out, gguf::Residency::kMap);  // a check of what was written: no copy
   if (!eng) return report(Error::internal("quantize: wrote " + o.out + " but it does not load: " + eng.error().message));
   std::string summary;
   for (const auto& [name, n] : *counts) summary += (summary.empty() ? "" : ", ") + name + "×" + std::to_string(n);

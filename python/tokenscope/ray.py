@@ -38,7 +38,7 @@ class _Scorer:
 
     def __init__(self, path: str, threads: int, top: int, ctx: int, batch: int, parse_special: bool,
                  per_token: bool, text_column: str, ids_column: str) -> None:
-        self.model = Model(path, threads=threads)
+        self.model = Model(path, threads=threads, load="mmap")  # mapped: the actors of a node share one copy
         self.opts = dict(top=top, ctx=ctx, batch=batch, parse_special=parse_special)
         self.per_token = per_token
         self.text_column, self.ids_column = text_column, ids_column
