@@ -44,9 +44,11 @@ bool int16_format(DType t, int8_detail::Int8Format* f) {
 
 // The GEMV's quantized activations (quantize_rows_avx512's output) for one weight format, in `buf`.
 struct GemvInput {
-  int16_t* q;
-  float *dx, *sx;
-  int32_t* corr;
+  int16_t* q = nullptr;
+  float *dx = nullptr, *sx = nullptr;
+  int32_t* corr = nullptr;
+
+  GemvInput() = default;
 
   // Bytes for m rows of k columns in format f.
   static size_t bytes(const int8_detail::Int8Format& f, int64_t m, int64_t k) {
@@ -127,15 +129,10 @@ bool matmul_int16_group(std::span<const GroupProduct> group, int64_t m, ThreadPo
   }
   thread_local int8_detail::AlignedBytes buf;
   uint8_t* base = buf.get(total);
-  std::vector<GemvInput> in;
-  in.reserve(group.size());
+  GemvInput in[kMax];  // no allocation: this runs ~90 times per generated token
   for (size_t j = 0; j < group.size(); ++j) {
     const GroupProduct& g = group[j];
-    if (source[j] == j) {
-      in.emplace_back(f[j], g.X, m, g.ldx, g.W.cols, base + offset[j]);
-    } else {
-      in.push_back(in[source[j]]);
-    }
+    in[j] = source[j] == j ? GemvInput(f[j], g.X, m, g.ldx, g.W.cols, base + offset[j]) : in[source[j]];
   }
   auto run = [&](size_t j, int64_t g0, int64_t g1) {
     in[j].run(group[j].W.type, f[j], group[j].W, g0, g1, m, group[j].Y, group[j].ldy);
