@@ -56,7 +56,9 @@ inline constexpr const char* kPrecisionHelp =
     "Matrix products: int16 (the default: 16-bit activations per block of 32 against the weights' integer codes, "
     "~5e-5 of exact, 250x closer than llama.cpp; F16/BF16/F32 weights and CPUs without AVX-512 VNNI compute exactly), "
     "exact (fp32 activations, exact to fp32 rounding: the reference) or fast (int8 activations as llama.cpp for "
-    "prompts; calls of 1-4 positions, i.e. generation, run int16's GEMV: memory-bound, as fast and more exact)";
+    "prompts; F16/BF16/F32 weights and their activations both rounded to 13 bits per block of 32, ~2e-4 of exact, "
+    "half llama.cpp's deviation; calls of 1-4 positions, i.e. generation, run int16's GEMV or, for float weights, "
+    "exactly: memory-bound, as fast and more exact)";
 
 // --load: where the weights live while the model runs (gguf::Residency): "auto", "copy" or "mmap" (score, generate,
 // bench, serve).

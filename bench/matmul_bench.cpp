@@ -3,7 +3,7 @@
 //
 //   tokenscope_bench --benchmark_filter=Matmul
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
-// (int8 activations per block of 32, AVX-512 VNNI); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
+// (int8 activations per block of 32, AVX-512 VNNI; for F16 weights and activations rounded to 13-bit integers); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
 // BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, AVX-512 VNNI; m = 512, 4 and 1).
 // BM_GemvStream: m = 1 and 4, exact and int16, with the weights streamed from memory as in generation.
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
@@ -91,8 +91,14 @@ void FastShapes(benchmark::internal::Benchmark* b) {
       for (int64_t threads : {1, 2}) b->Args({512, k, n, static_cast<int64_t>(t), threads});
 }
 
+// kFast on F16 weights: weights and activations rounded to 13-bit integers, vpdpwssd (matmul_float_int16).
+void FloatFastShapes(benchmark::internal::Benchmark* b) {
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 5632}, {5632, 2048}})
+    for (int64_t threads : {1, 2}) b->Args({512, k, n, static_cast<int64_t>(DType::F16), threads});
+}
+
 BENCHMARK(BM_Matmul)->Apply(Shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulFast)->Apply(FastShapes)->Apply(FloatFastShapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 // kInt16's GEMV (generation): m = 1 and 4, to compare with BM_Matmul's m = 1 and 4 rows in weight_B/s.
 void GemvShapes(benchmark::internal::Benchmark* b) {
   for (int64_t m : {1, 4})

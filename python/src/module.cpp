@@ -225,7 +225,8 @@ NB_MODULE(_core, m) {
                                    "threads is the engine's thread count per call, 0 for all cores; precision of "
                                    "the matrix products: int16 (the default: 16-bit activations per block of 32, ~5e-5 of "
                                    "exact; F16/BF16/F32 weights compute exactly), exact (fp32 activations) or fast "
-                                   "(int8 activations as llama.cpp for prompts; generation runs int16's GEMV); load: "
+                                   "(int8 activations as llama.cpp for prompts, F16/BF16/F32 weights and activations rounded to 13 bits per "
+                                   "block of 32; generation runs int16's GEMV or, for float weights, exactly); load: "
                                    "where the weights live, copy (read into memory on 2 MiB huge pages: faster "
                                    "generation), mmap (map the file) or auto (copy when huge pages are on and the "
                                    "file is 32 MiB to half the available memory).");

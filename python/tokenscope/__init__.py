@@ -90,7 +90,8 @@ class Model(_CoreModel):
     default (see resolve_model); threads is the engine's thread count per call (0: all cores). precision of the
     matrix products: 'int16' (the default: 16-bit activations per block of 32 against the weights' integer codes,
     ~5e-5 of exact; F16/BF16/F32 weights compute exactly), 'exact' (fp32 activations, exact to fp32 rounding) or
-    'fast' (int8 activations as llama.cpp for prompts; generation runs int16's GEMV). load: where the weights
+    'fast' (int8 activations as llama.cpp for prompts, F16/BF16/F32 weights and activations rounded to 13 bits per
+    block of 32; generation runs int16's GEMV or, for float weights, exactly). load: where the weights
     live, 'copy' (read into memory on 2 MiB huge pages at start: generation streams them faster), 'mmap' (map the
     file: starts at once, pages shared) or 'auto' (the default: copy when huge pages are on and the file is 32 MiB
     to half the available memory). Errors in the file raise ValueError with the CLI's message (file, field, value).

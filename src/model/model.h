@@ -65,7 +65,8 @@ class Model {
 
   // Precision of the weight matrix products in every later forward pass (see tensor/matmul.h): kInt16 (the default:
   // int16 activations where the weight type and CPU allow, at every row count), kExact (fp32 activations; the CLI's
-  // --precision exact) or kFast (int8 activations for prompt-sized products; the CLI's --fast). Attention always runs
+  // --precision exact) or kFast (int8 activations for prompt-sized products, 13-bit weights and activations for float
+  // weights; the CLI's --fast). Attention always runs
   // in fp32.
   // Set it before sharing the model between threads.
   void set_precision(Precision p) { precision_ = p; }

@@ -306,6 +306,10 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
     matmul_int8(W, X, m, ldx, Y, ldy, pool, act_block);
     return;
   }
+  if (precision == Precision::kFast && m > kFastMinRows && float_fast_available(W.type)) {
+    matmul_float_int16(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
   // act_block is kFast's choice: 16-bit activations keep blocks of 32 everywhere
   // kInt16 runs at every m (the GEMV below kFastMinRows rows is bit-identical to the GEMM), so a position's output
   // does not depend on how many positions a call evaluates. kFast takes the same int16 GEMV for its few rows: more

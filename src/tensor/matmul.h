@@ -9,9 +9,10 @@
 // Precision::kFast (the CLI's --fast) trades that exactness for speed the way llama.cpp does: for more than
 // kFastMinRows activation rows and a quantized weight type with an int8 form, each activation row is rounded to
 // int8 per block of 32 (scale max|x|/127) and multiplied with the weights' integer codes by AVX-512 VNNI
-// (matmul_int8.h has the formula). For m <= kFastMinRows (generation, memory-bound) kFast runs kInt16's GEMV (more
-// exact than int8 and as fast); on a CPU without AVX-512 VNNI and for other types it computes exactly what kExact
-// does.
+// (matmul_int8.h has the formula); float weights (F16, BF16, F32) and their activations are both rounded to 13-bit
+// integers per block of 32 and multiplied by vpdpwssd (matmul_float_int16 below). For m <= kFastMinRows
+// (generation, memory-bound) kFast runs kInt16's GEMV (more exact than int8 and as fast) or, for float weights, the
+// exact product; on a CPU without AVX-512 VNNI it computes exactly what kExact does.
 //
 // Precision::kInt16 (--precision int16) keeps the default bar (at least twice as exact as llama.cpp) at integer
 // speed: activations are rounded to int16 per block of 32 and multiplied with the weights' integer codes by AVX-512
@@ -44,7 +45,8 @@ struct WeightView {
 
 enum class Precision {
   kExact,  // fp32 activations, weights exactly as stored: exact to fp32 rounding (the reference; the model's default)
-  kFast,   // int8 activations per block of 32 where the weight type and CPU allow (llama.cpp's precision)
+  kFast,   // int8 activations per block of 32 where the weight type and CPU allow (llama.cpp's precision); float
+           // weights and activations both 13-bit per block of 32
   // int16 activations where the weight type and CPU allow, at every m. Error model: each activation block of 32 is
   // rounded to dx·q with dx = max|x|/32767, q an integer in −32767..32767, so |x − dx·q| ≤ dx/2 (2⁻¹⁶ of the block's max);
   // the weights are the exact stored values and the integer products and sub-block sums are exact; the sub-block
@@ -92,6 +94,16 @@ bool int16_matmul_available(DType t);
 void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                   ThreadPool& pool);
 
+// kFast on float weights (F16, BF16, F32), above kFastMinRows rows, on CPUs with AVX-512 VNNI: the weights and the
+// activations are both rounded per block of 32 to 13-bit integers (scale max|v| / 8191, round to nearest even) and
+// multiplied by vpdpwssd, the integer sub-block sums exact, then scaled in fp32. Where llama.cpp rounds F16 models'
+// activations to F16 (11 significant bits), this rounds each element to 1/16382 of its block's max; on the fixture
+// model's F16 file its mean |Δlogprob| against the float64 forward stays below llama.cpp's (golden_precision_test).
+bool float_fast_available(DType t);
+// That product for any m (tests, benchmarks); falls back to matmul() where float_fast_available(W.type) is false.
+void matmul_float_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                        ThreadPool& pool);
+
 // One product of a group (matmul_int16_group): Y (m × W.rows, stride ldy) = X (m × W.cols, stride ldx) · Wᵀ.
 struct GroupProduct {
   WeightView W;
@@ -120,5 +132,8 @@ void matmul_int8_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx
 // The int16 path's reference: activations quantized by its rule, exact integer sub-block sums, scales applied in
 // double. For a type without an integer form it is matmul_ref.
 void matmul_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy);
+// matmul_float_int16's reference: weights and activations rounded by its rule, integer sub-block sums, scales applied
+// in double. W: F16, BF16 or F32.
+void matmul_float_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy);
 
 }  // namespace ts

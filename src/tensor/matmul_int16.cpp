@@ -16,21 +16,22 @@
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int8.h"
+#include "tensor/quant.h"
 
 namespace ts {
 
 namespace int16_detail {
 
-void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx) {
+void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx, float qmax) {
   for (int64_t b = 0; b < n / kActBlock; ++b, x += kActBlock, q += kActBlock) {
     float amax = 0.0f;
     for (int j = 0; j < kActBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
-    dx[b] = amax / kQMax;
-    const float id = amax > 0.0f ? kQMax / amax : 0.0f;
+    dx[b] = amax / qmax;
+    const float id = amax > 0.0f ? qmax / amax : 0.0f;
     // nearbyint rounds to nearest even under the default rounding mode, as the SIMD conversion does; |x·id| can
-    // exceed 32767 only by float rounding (< 0.01), which rounds back to 32767
+    // exceed qmax only by float rounding (< 0.01), which rounds back to qmax
     for (int j = 0; j < kActBlock; ++j)
-      q[j] = static_cast<int16_t>(std::clamp(std::nearbyint(x[j] * id), -kQMax, kQMax));
+      q[j] = static_cast<int16_t>(std::clamp(std::nearbyint(x[j] * id), -qmax, qmax));
   }
 }
 
@@ -175,6 +176,54 @@ void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, f
     return;
   }
   int8_detail::blocked_matmul(int16_detail::int16_kernel_avx512(), f, W, X, m, ldx, Y, ldy, pool);
+}
+
+namespace {
+
+bool is_float(DType t) { return t == DType::F16 || t == DType::BF16 || t == DType::F32; }
+
+// The float weights' format for the int16 kernel: blocks of 32 with one scale each, no offset, no mins.
+constexpr int8_detail::Int8Format kFloatFormat{32, 32, 32, 0, false};
+
+}  // namespace
+
+bool float_fast_available(DType t) {
+  return active_isa() == Isa::kAvx512 && cpu_features().avx512vnni && is_float(t);
+}
+
+void matmul_float_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                        ThreadPool& pool) {
+  if (!float_fast_available(W.type) || m <= 0 || W.rows <= 0 || W.cols <= 0 || W.cols % 32 != 0) {
+    matmul(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
+  int8_detail::blocked_matmul(int16_detail::float_int16_kernel_avx512(), kFloatFormat, W, X, m, ldx, Y, ldy, pool);
+}
+
+void matmul_float_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
+  using int16_detail::kActBlock;
+  using int16_detail::kFloatQMax;
+  const int64_t k = W.cols, nb = k / kActBlock;
+  std::vector<float> w(static_cast<size_t>(k)), dw(static_cast<size_t>(nb)), dx(static_cast<size_t>(m * nb));
+  std::vector<int16_t> qw(static_cast<size_t>(k)), q(static_cast<size_t>(m * k));
+  for (int64_t i = 0; i < m; ++i)
+    int16_detail::quantize_act_ref(X + i * ldx, k, &q[static_cast<size_t>(i * k)], &dx[static_cast<size_t>(i * nb)],
+                                   kFloatQMax);
+  for (int64_t r = 0; r < W.rows; ++r) {
+    dequantize_row_ref(W.type, W.row(r), w.data(), k);
+    int16_detail::quantize_act_ref(w.data(), k, qw.data(), dw.data(), kFloatQMax);
+    for (int64_t i = 0; i < m; ++i) {
+      double y = 0.0;
+      for (int64_t b = 0; b < nb; ++b) {
+        int64_t dot = 0;
+        for (int64_t p = b * kActBlock; p < (b + 1) * kActBlock; ++p)
+          dot += static_cast<int64_t>(qw[static_cast<size_t>(p)]) * q[static_cast<size_t>(i * k + p)];
+        y += static_cast<double>(dw[static_cast<size_t>(b)]) * dx[static_cast<size_t>(i * nb + b)] *
+             static_cast<double>(dot);
+      }
+      Y[i * ldy + r] = static_cast<float>(y);
+    }
+  }
 }
 
 void matmul_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {

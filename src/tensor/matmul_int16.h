@@ -32,8 +32,14 @@ constexpr int64_t kKc = 256;
 constexpr int kActBlock = 32;
 constexpr float kQMax = 32767.0f;
 
-// Scalar reference activation quantization of x[0..n) in blocks of 32 (n a multiple of 32): q[0..n), dx[0..n/32).
-void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx);
+// kFast on float weights (F16, BF16, F32; matmul_float_int16): the weights are rounded per block of 32 of a row by
+// the activations' rule, and both with this largest code: 13-bit integers, so that a sub-block's integer sum stays
+// exact in int32 (32 · 8191² < 2³¹). Each element is then off by at most 1/16382 of its block's max|value|.
+constexpr float kFloatQMax = 8191.0f;
+
+// Scalar reference activation quantization of x[0..n) in blocks of 32 (n a multiple of 32): q[0..n), dx[0..n/32);
+// qmax: the largest code.
+void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx, float qmax = kQMax);
 
 // The AVX-512 VNNI pieces of the int16 GEMM, run by int8_detail::blocked_matmul. Packed layouts for a k-block of kc
 // columns, ns = kc / f.sb (f: the weight type's Int8Format with activation blocks of 32):
@@ -47,6 +53,9 @@ void quantize_act_ref(const float* x, int64_t n, int16_t* q, float* dx);
 //     wm    fp32   [ns][nr]        mins (room for the table always; written only when the format has them)
 // Defined in matmul_int16_avx512.cpp; call only when active_isa() is kAvx512 and the CPU has AVX-512 VNNI.
 int8_detail::Int8Kernel int16_kernel_avx512();
+// The same kernel for float weights: activations and weights rounded with kFloatQMax (B sliver: w16 the weights'
+// 13-bit codes, ws their block scales, no mins; the format: blocks of 32, offset 0). Same CPUs.
+int8_detail::Int8Kernel float_int16_kernel_avx512();
 
 // The GEMV for m <= kGemvMaxRows activation rows (generation: memory-bound, each weight row streamed once).
 // Its result is bit-identical to the GEMM's for the same rows: the same quantized activations, exact integer

@@ -11,7 +11,8 @@
 //
 // The weight panel is decoded per k-block by the int8 path's decoder (decode_sliver_avx512: u8 codes and the scale
 // tables), widened to int16 with the offset subtracted, and transposed 16×16 dwords at a time into the k-major
-// layout the tile reads.
+// layout the tile reads. Float weights (kFast's matmul_float_int16) are instead rounded per block of 32 to 13-bit
+// codes by the activations' rule (pack_b_float), into the same layout; the tile is the same.
 //
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
 
@@ -43,7 +44,10 @@ using simd512::hsum;
 
 // ---- activations: quantize mr rows of X into an A sliver ----
 
+// kQ: the largest code (kQMax for quantized weights, kFloatQMax for float ones)
+template <int kQ>
 void pack_a(const Int8Format& f, const float* x, int64_t ldx, int rows, int64_t kc, uint8_t* dst) {
+  constexpr float kQf = static_cast<float>(kQ);
   const int64_t ns = kc / f.sb;
   auto* q = reinterpret_cast<int32_t*>(dst);
   auto* dxs = reinterpret_cast<float*>(dst + kc * kMr * 2);
@@ -60,8 +64,8 @@ void pack_a(const Int8Format& f, const float* x, int64_t ldx, int rows, int64_t 
     for (int64_t b = 0; b < kc / kActBlock; ++b) {
       const __m512 x0 = _mm512_loadu_ps(xi + 32 * b), x1 = _mm512_loadu_ps(xi + 32 * b + 16);
       const float amax = hmax(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-      const float dx = amax / kQMax;
-      const __m512 id = _mm512_set1_ps(amax > 0.0f ? kQMax / amax : 0.0f);
+      const float dx = amax / kQf;
+      const __m512 id = _mm512_set1_ps(amax > 0.0f ? kQf / amax : 0.0f);
       // round to nearest even (the default MXCSR mode), as quantize_act_ref's nearbyint; the saturating narrowing
       // is the reference's clamp
       const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, id)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, id));
@@ -99,6 +103,45 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
     for (int64_t p = 0; p < kc; p += 32) {
       const __m512i u = _mm512_cvtepu8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(codes[j] + p)));
       _mm512_store_si512(w16[j] + p, _mm512_sub_epi16(u, off));
+    }
+  }
+  int8_detail::transpose_dwords_avx512(reinterpret_cast<const int32_t*>(w16[0]), kKc / 2, kNr, kc / 2,
+                                       reinterpret_cast<int32_t*>(dst));
+}
+
+// ---- float weights (F16, BF16, F32; kFast): rounded per block of 32 as the activations are, to kFloatQMax ----
+
+// 16 consecutive weights of a float row as fp32.
+inline __m512 load16(DType t, const uint8_t* p) {
+  if (t == DType::F16) return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  if (t == DType::BF16)
+    return _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+  return _mm512_loadu_ps(reinterpret_cast<const float*>(p));
+}
+
+void pack_b_float(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
+                  uint8_t* dst) {
+  (void)f;  // blocks of 32, no offset, no mins
+  const int64_t ns = kc / kActBlock;
+  const size_t esize = t == DType::F32 ? 4 : 2;
+  auto* ws = reinterpret_cast<float*>(dst + kc * kNr * 2);
+  alignas(64) int16_t w16[kNr][kKc];
+  for (int j = 0; j < kNr; ++j) {
+    if (j >= rows) {
+      std::memset(w16[j], 0, sizeof(int16_t) * static_cast<size_t>(kc));
+      for (int64_t s = 0; s < ns; ++s) ws[s * kNr + j] = 0.0f;
+      continue;
+    }
+    const uint8_t* row = base + j * stride + static_cast<size_t>(k0) * esize;
+    for (int64_t s = 0; s < ns; ++s) {
+      const __m512 x0 = load16(t, row + 32 * s * esize), x1 = load16(t, row + (32 * s + 16) * esize);
+      const float amax = hmax(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+      ws[s * kNr + j] = amax / kFloatQMax;
+      const __m512 id = _mm512_set1_ps(amax > 0.0f ? kFloatQMax / amax : 0.0f);
+      const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, id)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, id));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w16[j] + 32 * s), _mm512_cvtsepi32_epi16(q0));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w16[j] + 32 * s + 16), _mm512_cvtsepi32_epi16(q1));
     }
   }
   int8_detail::transpose_dwords_avx512(reinterpret_cast<const int32_t*>(w16[0]), kKc / 2, kNr, kc / 2,
@@ -189,9 +232,16 @@ int8_detail::Int8Kernel int16_kernel_avx512() {
   k.kc = kKc;
   k.a_sliver_bytes = a_bytes;
   k.b_sliver_bytes = b_bytes;
-  k.pack_a = pack_a;
+  k.pack_a = pack_a<static_cast<int>(kQMax)>;
   k.pack_b = pack_b;
   k.tile = tile_any;
+  return k;
+}
+
+int8_detail::Int8Kernel float_int16_kernel_avx512() {
+  int8_detail::Int8Kernel k = int16_kernel_avx512();
+  k.pack_a = pack_a<static_cast<int>(kFloatQMax)>;
+  k.pack_b = pack_b_float;
   return k;
 }
 

@@ -1,7 +1,9 @@
 // Golden tests of the reduced-precision matrix products: per-token logprobs of the fixture model's Q8_0 and Q4_K_M
-// files against the float64 forward of the same weights (`exact` in ../shared/fixtures/reference), beside llama.cpp's
-// deviation from the same (the fixture's `llamacpp` entries), max below 0.25 at every token.
-// - --fast (Precision::kFast, int8 activations) must deviate on average no more than llama.cpp does.
+// (and, for --fast, F16) files against the float64 forward of the same weights (`exact` in
+// ../shared/fixtures/reference), beside llama.cpp's deviation from the same (the fixture's `llamacpp` entries), max
+// below 0.25 at every token.
+// - --fast (Precision::kFast: int8 activations; for the F16 file 13-bit weights and activations) must deviate on
+//   average no more than llama.cpp does.
 // - Precision::kInt16 (int16 activations per block of 32, vpdpwssd) must meet the default mode's bar: mean at most
 //   half of llama.cpp's (as GoldenQuantized computes it).
 // Where the CPU has no AVX-512 VNNI both compute exactly and the bars hold trivially; the tests say so.
@@ -94,7 +96,7 @@ TEST_P(GoldenInt16, WithinHalfOfLlamaCppDeviationFromExact) {
   EXPECT_LT(i16.max, 0.25);
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, GoldenFast, ::testing::Values("Q8_0", "Q4_K_M"));
+INSTANTIATE_TEST_SUITE_P(Files, GoldenFast, ::testing::Values("Q8_0", "Q4_K_M", "F16"));
 INSTANTIATE_TEST_SUITE_P(Files, GoldenInt16, ::testing::Values("Q8_0", "Q4_K_M"));
 
 }  // namespace

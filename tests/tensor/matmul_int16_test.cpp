@@ -420,7 +420,9 @@ TEST(MatmulInt16, GroupDeclinesWhereTheGemvDoesNotRun) {
   EXPECT_TRUE(declines({a, {small.view(), X.data(), k, y.data(), 8}}, 1, false));  // under one group
   EXPECT_TRUE(declines({a, {other.view(), X.data(), k, y.data(), 48}}, 1, true));  // aligned, unequal rows
   EXPECT_TRUE(declines({}, 1, false));
-  if (!int16_matmul_available(DType::Q8_0)) EXPECT_TRUE(declines({a}, 1, false));
+  if (!int16_matmul_available(DType::Q8_0)) {
+    EXPECT_TRUE(declines({a}, 1, false));
+  }
 }
 
 }  // namespace

@@ -190,7 +190,8 @@ TEST(MatmulInt8, SimdMatchesReferenceAndBoundForEveryTypeAndShape) {
   }
 }
 
-TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsAndInt16ForFewRows) {
+// (kFast on float weights above kFastMinRows rows: matmul_float_int16_test.cpp)
+TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsOnFewRowsAndInt16ForFewRows) {
   IsaCapGuard guard;
   ThreadPool pool(2);
   constexpr int64_t k = 256, n = 40;
@@ -206,8 +207,8 @@ TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsAndInt16ForFewRows) {
   ASSERT_TRUE(make_weights(DType::F16, n, k, 2, &f16));
   EXPECT_FALSE(fast_matmul_available(DType::F16));
   EXPECT_FALSE(fast_matmul_available(DType::F32));
-  same(f16, 64, "F16 m=64");
   same(f16, 1, "F16 m=1");
+  same(f16, kFastMinRows, "F16 m=4");
   {  // few rows: kInt16's GEMV where it runs, exact elsewhere
     const std::vector<float> X = random_activations(static_cast<size_t>(kFastMinRows * k), 9);
     std::vector<float> fast(static_cast<size_t>(kFastMinRows * n)), int16(fast.size()), exact(fast.size());
@@ -222,6 +223,8 @@ TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsAndInt16ForFewRows) {
     EXPECT_FALSE(fast_matmul_available(DType::Q8_0)) << isa_name(cap);
     same(q8, 64, std::string("Q8_0 m=64 capped at ") + isa_name(cap));
     same(q8, 1, std::string("Q8_0 m=1 capped at ") + isa_name(cap));
+    EXPECT_FALSE(float_fast_available(DType::F16)) << isa_name(cap);
+    same(f16, 64, std::string("F16 m=64 capped at ") + isa_name(cap));
   }
   set_isa_cap(Isa::kAvx512);
   if (fast_matmul_available(DType::Q8_0)) {
