@@ -244,12 +244,12 @@ void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, flo
 template <int M>
 void ints_q6_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
   {
-    alignas(32) uint16_t dh[kG];
-#pragma GCC unroll 16
-    for (int j = 0; j < kG; ++j) std::memcpy(&dh[lane_row(j)], R.row(j) + off + 208, 2);
     __m512i sc[4];
     load_quads(R, off + 192, sc);
-    const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh)));
+    // d: the dword at byte 206 of each row's block (scales 14, 15 and d), gathered in lane_row order
+    const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
+    const __m512i dd = _mm512_i32gather_epi32(idx, R.p + off + 206, 1);
+    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
 #pragma GCC unroll 16
     for (int s = 0; s < 16; ++s) {
       const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[s / 4], 24 - 8 * (s % 4)), 24);
