@@ -63,6 +63,13 @@ int8_detail::Int8Kernel float_int16_kernel_avx512();
 constexpr int64_t kGemvMaxRows = 4;
 // Weight rows per GEMV group (the lanes of one zmm); the rows are split between threads in whole groups.
 constexpr int64_t kGemvRows = 16;
+// The int16 GEMM's B sliver (layout above) of nr rows (a multiple of 16, all present) of Q4_K weights, columns
+// [k0, k0 + kc) (multiples of 256), straight from the rows (row r at base + r·stride); the same bytes as the
+// generic decode + widen + transpose. In matmul_int16_gemv_avx512.cpp, beside the GEMV's row loaders it shares.
+void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst);
+// The same for Q6_K (codes − 32, scales per 16 elements).
+void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst);
+
 // Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does, in the GEMV's layout: the
 // quad of elements e .. e+3 of row i at q + m·e + 4i (m·k int16 slots, 64-byte aligned), as four low bytes ql then
 // four high bytes qh (q = 256·qh + ql); per product sub-block (ns = k / f.sb per row, [m][ns]) dx, Σx (fp32) and

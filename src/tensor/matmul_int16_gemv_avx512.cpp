@@ -198,26 +198,33 @@ void ints_q8_0(const Rows16& R, size_t off, int nb, const int16_t* q, __m512i* i
 
 // Q4_K: one 256-element block (fp16 d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; element
 // 64c + l is the low nibble of qs[32c + l], 64c + 32 + l its high nibble).
+// The eight scales d·sc and mins dmin·m of the Q4_K block at byte off of the 16 rows (lane order), to
+// sink(s, scales, mins).
+template <class Sink>
+inline void q4_k_scales(const Rows16& R, size_t off, Sink sink) {
+  __m512i h[4];  // d | dmin; scale / min bytes 0..3, 4..7, 8..11 (packing as in decode_q45_k)
+  load_quads(R, off, h);
+  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
+  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
+  const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f), six = _mm512_set1_epi32(0x3f);
+  // scales and mins 4..7: the low nibbles of bytes 8..11 (their high ones), bits 6, 7 of bytes 0..3 (4..7) on top
+  const __m512i sc_hi = bitselect(lo4, h[3], _mm512_srli_epi32(h[1], 2));
+  const __m512i m_hi = bitselect(lo4, _mm512_srli_epi32(h[3], 4), _mm512_srli_epi32(h[2], 2));
+#pragma GCC unroll 8
+  for (int s = 0; s < 8; ++s) {
+    const unsigned sh = 8 * (s % 4);
+    const __m512i sc = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[1] : sc_hi, sh), six);
+    const __m512i mn = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[2] : m_hi, sh), six);
+    sink(s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)), _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(mn)));
+  }
+}
+
 template <int M>
 void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, float* wm, Sweep& sweep) {
-  {
-    __m512i h[4];  // d | dmin; scale / min bytes 0..3, 4..7, 8..11 (packing as in decode_q45_k)
-    load_quads(R, off, h);
-    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
-    const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
-    const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f), six = _mm512_set1_epi32(0x3f);
-    // scales and mins 4..7: the low nibbles of bytes 8..11 (their high ones), bits 6, 7 of bytes 0..3 (4..7) on top
-    const __m512i sc_hi = bitselect(lo4, h[3], _mm512_srli_epi32(h[1], 2));
-    const __m512i m_hi = bitselect(lo4, _mm512_srli_epi32(h[3], 4), _mm512_srli_epi32(h[2], 2));
-#pragma GCC unroll 8
-    for (int s = 0; s < 8; ++s) {
-      const unsigned sh = 8 * (s % 4);
-      const __m512i sc = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[1] : sc_hi, sh), six);
-      const __m512i mn = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[2] : m_hi, sh), six);
-      _mm512_store_ps(ws + kG * s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
-      _mm512_store_ps(wm + kG * s, _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(mn)));
-    }
-  }
+  q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
+    _mm512_store_ps(ws + kG * s, sc);
+    _mm512_store_ps(wm + kG * s, mn);
+  });
   const __m512i nib = _mm512_set1_epi8(0x0f);
   for (int c = 0; c < 4; ++c) {
     sweep.step(2);
@@ -241,23 +248,37 @@ void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, flo
 // Q6_K: one 256-element block (ql[128], qh[64], int8 scales[16], fp16 d). In half t (128 elements), element
 // 128t + 32p + l (l < 32) has the low (p = 0, 1) or high (p = 2, 3) nibble of ql[64t + 32(p % 2) + l] and bits
 // 2p, 2p + 1 of qh[32t + l] on top (as decode_q6_k); sub-blocks of 16.
+// The sixteen scales d·sc of the Q6_K block at byte off of the 16 rows (lane order), to sink(s, scales).
+template <class Sink>
+inline void q6_k_scales(const Rows16& R, size_t off, Sink sink) {
+  __m512i sc[4];
+  load_quads(R, off + 192, sc);
+  // d: the dword at byte 206 of each row's block (scales 14, 15 and d), gathered in lane_row order
+  const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
+  const __m512i dd = _mm512_i32gather_epi32(idx, R.p + off + 206, 1);
+  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+#pragma GCC unroll 16
+  for (int s = 0; s < 16; ++s) {
+    const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[s / 4], 24 - 8 * (s % 4)), 24);
+    sink(s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(v)));
+  }
+}
+
+// The Q6_K codes (0..63, one per byte) of quad e of ql (p: which 32 of the half's 64 ql bytes) with their qh bits:
+// *cl the low nibbles' elements 32p + l, *ch the high nibbles' 64 + 32p + l.
+inline void q6_k_codes(__m512i ql, __m512i qh, int p, __m512i* cl, __m512i* ch) {
+  const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f);
+  // the qh bit pairs each code takes, left in bits 4, 5 of every byte (the masks keep the bytes clean)
+  const __m512i a = _mm512_and_si512(qh, _mm512_set1_epi32(p == 0 ? 0x33333333 : static_cast<int>(0xcccccccc)));
+  const __m512i top_lo = p == 0 ? _mm512_slli_epi16(a, 4) : _mm512_slli_epi16(a, 2);
+  const __m512i top_hi = p == 0 ? a : srli16(a, 2);
+  *cl = bitselect(lo4, ql, top_lo);
+  *ch = bitselect(lo4, srli16(ql, 4), top_hi);
+}
+
 template <int M>
 void ints_q6_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
-  {
-    __m512i sc[4];
-    load_quads(R, off + 192, sc);
-    // d: the dword at byte 206 of each row's block (scales 14, 15 and d), gathered in lane_row order
-    const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
-    const __m512i dd = _mm512_i32gather_epi32(idx, R.p + off + 206, 1);
-    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
-#pragma GCC unroll 16
-    for (int s = 0; s < 16; ++s) {
-      const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[s / 4], 24 - 8 * (s % 4)), 24);
-      _mm512_store_ps(ws + kG * s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(v)));
-    }
-  }
-  const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f);
-  const __m512i m33 = _mm512_set1_epi32(0x33333333), mcc = _mm512_set1_epi32(static_cast<int>(0xcccccccc));
+  q6_k_scales(R, off, [&](int s, __m512 sc) { _mm512_store_ps(ws + kG * s, sc); });
   for (int t = 0; t < 2; ++t)
     for (int h = 0; h < 2; ++h) {  // bytes l = 16h .. 16h + 15: sub-blocks 8t + h + {0, 2, 4, 6}
       sweep.step(2);
@@ -271,11 +292,8 @@ void ints_q6_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, flo
         zero<M>(hi);
 #pragma GCC unroll 4
         for (int e = 0; e < 4; ++e) {
-          // the qh bit pairs each code takes, left in bits 4, 5 of every byte (the masks keep the bytes clean)
-          const __m512i a = _mm512_and_si512(qh[e], p == 0 ? m33 : mcc);  // bits 0, 1, 4, 5 or 2, 3, 6, 7
-          const __m512i top_lo = p == 0 ? _mm512_slli_epi16(a, 4) : _mm512_slli_epi16(a, 2);
-          const __m512i top_hi = p == 0 ? a : srli16(a, 2);
-          const __m512i cl = bitselect(lo4, ql[e], top_lo), ch = bitselect(lo4, srli16(ql[e], 4), top_hi);
+          __m512i cl, ch;
+          q6_k_codes(ql[e], qh[e], p, &cl, &ch);
           const int16_t* qq = q + M * (128 * t + 32 * p + 16 * h + 4 * e);
           dot_quad<M>(lo, cl, cl, qq);
           dot_quad<M>(hi, ch, ch, qq + 64 * M);
@@ -376,6 +394,87 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
 }
 
 }  // namespace
+
+// Q4_K rows straight into the GEMM's B sliver (matmul_int16.h's layout): 16 rows at a time read and transposed as
+// the GEMV reads them (lane L: 4 code bytes of row lane_row(L)), put back in row order with one permute, and each
+// dword of 4 codes spread into the two k-pairs of int16 it holds: no byte-code buffer, widening pass or 16×16
+// transposes. The codes, scales and mins are decode_row_ref's.
+void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
+  constexpr size_t kBlock = 144;
+  auto* w = reinterpret_cast<int32_t*>(dst);
+  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
+  float* wm = ws + (kc / 32) * nr;
+  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xff), keep = _mm512_set1_epi32(0x000f000f);
+  // the codes of elements E .. E + 3 (4 nibbles in the low nibble of each byte of u, rows in order): pairs E / 2 and
+  // E / 2 + 1, as (u0, u1) and (u2, u3) int16
+  auto pairs = [&](__m512i u, int64_t e, int g) {
+    const __m512i p0 = _mm512_and_si512(bitselect(low, u, _mm512_slli_epi32(u, 8)), keep);
+    const __m512i p1 = _mm512_and_si512(bitselect(low, _mm512_srli_epi32(u, 16), _mm512_srli_epi32(u, 8)), keep);
+    _mm512_store_si512(w + (e / 2) * nr + 16 * g, p0);
+    _mm512_store_si512(w + (e / 2 + 1) * nr + 16 * g, p1);
+  };
+  for (int g = 0; g < nr / 16; ++g) {
+    const Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
+    for (int64_t i = 0; i < kc / 256; ++i) {
+      const size_t off = static_cast<size_t>(k0 / 256 + i) * kBlock;
+      q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
+        _mm512_store_ps(ws + (8 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, sc));
+        _mm512_store_ps(wm + (8 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, mn));
+      });
+      for (int c = 0; c < 4; ++c) {
+        __m512i v[8];
+        load_octets(R, off + 16 + 32 * static_cast<size_t>(c), v);
+#pragma GCC unroll 8
+        for (int e = 0; e < 8; ++e) {  // byte 32c + 4e + t: low nibble element 64c + 4e + t, high one + 32
+          const __m512i x = _mm512_permutexvar_epi32(perm, v[e]);
+          pairs(x, 256 * i + 64 * c + 4 * e, g);
+          pairs(_mm512_srli_epi32(x, 4), 256 * i + 64 * c + 32 + 4 * e, g);
+        }
+      }
+    }
+  }
+}
+
+// Q6_K rows into the B sliver the same way (codes − 32 as int16, scales d·sc per 16 elements).
+void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
+  constexpr size_t kBlock = 210;
+  auto* w = reinterpret_cast<int32_t*>(dst);
+  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
+  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xff), keep = _mm512_set1_epi32(0x003f003f);
+  const __m512i off32 = _mm512_set1_epi16(32);
+  auto pairs = [&](__m512i u, int64_t e, int g) {  // as in pack_b_q4_k_avx512, 6-bit codes, offset 32
+    const __m512i p0 = _mm512_and_si512(bitselect(low, u, _mm512_slli_epi32(u, 8)), keep);
+    const __m512i p1 = _mm512_and_si512(bitselect(low, _mm512_srli_epi32(u, 16), _mm512_srli_epi32(u, 8)), keep);
+    _mm512_store_si512(w + (e / 2) * nr + 16 * g, _mm512_sub_epi16(p0, off32));
+    _mm512_store_si512(w + (e / 2 + 1) * nr + 16 * g, _mm512_sub_epi16(p1, off32));
+  };
+  for (int g = 0; g < nr / 16; ++g) {
+    const Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
+    for (int64_t i = 0; i < kc / 256; ++i) {
+      const size_t off = static_cast<size_t>(k0 / 256 + i) * kBlock;
+      q6_k_scales(R, off, [&](int s, __m512 sc) {
+        _mm512_store_ps(ws + (16 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, sc));
+      });
+      for (int t = 0; t < 2; ++t)
+        for (int h = 0; h < 2; ++h) {
+          __m512i qh[4];
+          load_quads(R, off + 128 + 32 * t + 16 * h, qh);
+          for (int p = 0; p < 2; ++p) {
+            __m512i ql[4];
+            load_quads(R, off + 64 * t + 32 * p + 16 * h, ql);
+#pragma GCC unroll 4
+            for (int e = 0; e < 4; ++e) {
+              __m512i cl, ch;
+              q6_k_codes(ql[e], qh[e], p, &cl, &ch);
+              const int64_t el = 256 * i + 128 * t + 32 * p + 16 * h + 4 * e;
+              pairs(_mm512_permutexvar_epi32(perm, cl), el, g);
+              pairs(_mm512_permutexvar_epi32(perm, ch), el + 64, g);
+            }
+          }
+        }
+    }
+  }
+}
 
 void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int64_t ldx, int64_t m, int64_t k,
                           int16_t* q, float* dx, float* sx, int32_t* corr) {
