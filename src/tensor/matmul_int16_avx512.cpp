@@ -89,9 +89,10 @@ void pack_a(const Int8Format& f, const float* x, int64_t ldx, int rows, int64_t 
 
 void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
             uint8_t* dst) {
-  // whole slivers of the K-quants of Q4_K_M files: decoded straight into the layout (matmul_int16.h)
+  // whole slivers of the types of Q8_0 and Q4_K_M files: decoded straight into the layout (matmul_int16.h)
   if (t == DType::Q4_K && rows == kNr) return pack_b_q4_k_avx512(base, stride, k0, kc, kNr, dst);
   if (t == DType::Q6_K && rows == kNr) return pack_b_q6_k_avx512(base, stride, k0, kc, kNr, dst);
+  if (t == DType::Q8_0 && rows == kNr) return pack_b_q8_0_avx512(base, stride, k0, kc, kNr, dst);
   auto* ws = reinterpret_cast<float*>(dst + kc * kNr * 2);
   alignas(64) uint8_t codes[kNr][kKc];
   alignas(64) int16_t w16[kNr][kKc];

@@ -435,6 +435,36 @@ void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t 
   }
 }
 
+// Q8_0 rows into the B sliver the same way: the stored int8 weights sign-extended (u − 128 with u = w + 128), kc a
+// multiple of 32.
+void pack_b_q8_0_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
+  constexpr size_t kBlock = 34;
+  auto* w = reinterpret_cast<int32_t*>(dst);
+  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
+  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xffff);
+  for (int64_t b = 0; b < kc / 32; ++b) {
+    const size_t off = static_cast<size_t>(k0 / 32 + b) * kBlock;
+    for (int j = 0; j < nr; ++j) {
+      uint16_t d;
+      std::memcpy(&d, base + static_cast<size_t>(j) * stride + off, 2);
+      ws[b * nr + j] = _cvtsh_ss(d);
+    }
+    for (int g = 0; g < nr / 16; ++g) {
+      __m512i v[8];
+      load_octets(Rows16{base + static_cast<size_t>(16 * g) * stride, stride}, off + 2, v);
+#pragma GCC unroll 8
+      for (int e = 0; e < 8; ++e) {  // lane: w0..w3 of elements 32b + 4e .. + 3
+        const __m512i x = _mm512_permutexvar_epi32(perm, v[e]);
+        const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);  // words: w0, w2
+        const __m512i odd = _mm512_srai_epi16(x, 8);                          // words: w1, w3
+        const int64_t p = 16 * b + 2 * e;
+        _mm512_store_si512(w + p * nr + 16 * g, bitselect(low, even, _mm512_slli_epi32(odd, 16)));
+        _mm512_store_si512(w + (p + 1) * nr + 16 * g, bitselect(low, _mm512_srli_epi32(even, 16), odd));
+      }
+    }
+  }
+}
+
 // Q6_K rows into the B sliver the same way (codes − 32 as int16, scales d·sc per 16 elements).
 void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
   constexpr size_t kBlock = 210;
