@@ -313,6 +313,7 @@ namespace {
 
 void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
             uint8_t* dst) {
+  if (rows == kNr && pack_b_codes_avx512(t, f.sb, base, stride, k0, kc, kNr, dst)) return;
   auto* ws = reinterpret_cast<float*>(dst + kc * kNr);
   alignas(64) uint8_t codes[kNr][kMaxKc];
   decode_sliver_avx512(t, f, base, stride, rows, kNr, k0, kc, &codes[0][0], kMaxKc, ws, ws + (kc / f.sb) * kNr);
