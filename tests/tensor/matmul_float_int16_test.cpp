@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "isa_support.h"
+#include "matmul_support.h"
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int16.h"
@@ -26,6 +27,7 @@ namespace ts {
 namespace {
 
 using test::IsaCapGuard;
+using test::random_activations;
 
 struct FloatWeights {
   DType type;
@@ -52,15 +54,6 @@ FloatWeights random_weights(DType type, int64_t rows, int64_t cols, uint32_t see
   for (auto& v : src) v = nd(rng);
   for (int64_t r = 0; r < rows; ++r) src[static_cast<size_t>(r * cols + r % cols)] *= 8.0f;
   return store(type, src, rows, cols);
-}
-
-// Activations with an outlier now and then.
-std::vector<float> random_activations(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = nd(rng) * (i % 97 == 5 ? 20.0f : 1.0f);
-  return v;
 }
 
 // Per output, the bounds of the header comment: M (fp32 rounding) and the rounding of weights and activations.

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "isa_support.h"
+#include "matmul_support.h"
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int16.h"
@@ -37,6 +38,7 @@ namespace ts {
 namespace {
 
 using test::IsaCapGuard;
+using test::random_activations;
 struct Weights {
   DType type;
   int64_t rows, cols;
@@ -61,15 +63,6 @@ bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w
     if (!quantize_row(t, src.data(), w->bytes.data() + static_cast<size_t>(r) * w->stride, cols)) return false;
   }
   return true;
-}
-
-// Activations with an outlier now and then, like the inputs of a transformer's matrices.
-std::vector<float> random_activations(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = nd(rng) * (i % 97 == 5 ? 20.0f : 1.0f);
-  return v;
 }
 
 // Per output: the activation-rounding bound Σ_k |ws·w16|·0.51·dx and the magnitude M of the header comment.
