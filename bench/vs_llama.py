@@ -15,6 +15,7 @@ skips that part.
 """
 import argparse
 import csv
+import os
 import re
 import shlex
 import statistics
@@ -23,7 +24,10 @@ import sys
 
 
 def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        sys.exit(f"vs_llama: cannot run {cmd[0]}: {e.strerror}")
     if r.returncode != 0:
         sys.exit(f"vs_llama: {shlex.join(cmd)} failed with exit code {r.returncode}: {r.stderr.strip()[-400:]}")
     return r.stdout
@@ -64,6 +68,12 @@ def main():
     a = ap.parse_args()
     if a.rounds < 1 or a.threads < 1 or a.p < 0 or a.n < 0:
         ap.error("--rounds and --threads must be >= 1, -p and -n >= 0")
+    for path in a.model:
+        if not os.path.isfile(path):
+            ap.error(f"-m {path}: no such file")
+    for flag, path in (("--tokenscope", a.tokenscope), ("--llama", a.llama), ("--ik", a.ik)):
+        if path is not None and not os.access(path, os.X_OK):
+            ap.error(f"{flag} {path}: not an executable file")
     engines = [("tokenscope", None), ("llama.cpp", a.llama)] + ([("ik_llama.cpp", a.ik)] if a.ik else [])
     tests = [(t, c) for t, c in (("pp", a.p), ("tg", a.n)) if c > 0]
     for model in a.model:
