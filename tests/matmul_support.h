@@ -6,7 +6,18 @@
 #include <random>
 #include <vector>
 
+#include "tensor/matmul.h"
+
 namespace ts::test {
+
+// A weight matrix's bytes and the view the products take.
+struct Weights {
+  DType type;
+  int64_t rows, cols;
+  size_t stride;
+  std::vector<uint8_t> bytes;
+  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
+};
 
 // Normal activations with an outlier (×20) every 97 elements, like the inputs of a transformer's matrices.
 inline std::vector<float> random_activations(size_t n, uint32_t seed) {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "tensor/matmul_int16.h"
+#include "tensor/rows16_avx512.h"
 #include "tensor/simd_avx512.h"
 
 namespace ts::int16_detail {
@@ -41,29 +42,6 @@ using simd512::hsum;
 constexpr int kG = static_cast<int>(kGemvRows);
 constexpr int kMaxSub = static_cast<int>(kKc / 16);  // product sub-blocks per k-block, at most
 
-// The 16 rows of one group: row j at p + j·s. The loaders put row lane_row(L) = 4·(L % 4) + L / 4 in lane L (rows
-// 4r .. 4r + 3 come from one base address, see RowAddr); the map is its own inverse.
-struct Rows16 {
-  const uint8_t* p;
-  size_t s;
-  const uint8_t* row(int j) const { return p + static_cast<size_t>(j) * s; }
-};
-constexpr int lane_row(int lane) { return 4 * (lane % 4) + lane / 4; }
-inline __m512i lane_rows() { return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
-
-// Rows 4r .. 4r + 3 at byte off, as quad(r) + {0, 1, 2, 3}·stride: four registers for sixteen rows. The base and
-// stride are made opaque at each use: left alone, GCC keeps the sixteen addresses live across the loops, spills
-// them to vector registers and moves them back for every load (measured: 14% slower for Q8_0).
-struct RowAddr {
-  const uint8_t* base;
-  size_t stride, stride3;
-  RowAddr(const Rows16& R, size_t off) : base(R.p + off), stride(R.s) {
-    __asm__ volatile("" : "+r"(base), "+r"(stride));
-    stride3 = 3 * stride;
-  }
-  const uint8_t* quad(int r) const { return base + static_cast<size_t>(4 * r) * stride; }
-};
-
 // Brings the next group's rows into L2 as one sequential sweep, a few lines between units of work. A group reads
 // its 16 rows a k-block at a time: 16 short interleaved streams, which the hardware prefetcher and the DRAM pages
 // serve at about half the rate of one sequential stream (measured on Zen 4); the sweep is one such stream, spread
@@ -84,53 +62,6 @@ class Sweep {
   const char *p_ = nullptr, *end_ = nullptr;
   int64_t per_step_ = 0;
 };
-
-inline __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-
-inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-
-// 4 × 4 dword transposes in each 128-bit lane: v[d] lane 4c + r = a[r] lane 4c + d.
-inline void transpose4(const __m512i* a, __m512i* v) {
-  const __m512i t0 = _mm512_unpacklo_epi32(a[0], a[1]), t1 = _mm512_unpackhi_epi32(a[0], a[1]);
-  const __m512i t2 = _mm512_unpacklo_epi32(a[2], a[3]), t3 = _mm512_unpackhi_epi32(a[2], a[3]);
-  v[0] = _mm512_unpacklo_epi64(t0, t2);
-  v[1] = _mm512_unpackhi_epi64(t0, t2);
-  v[2] = _mm512_unpacklo_epi64(t1, t3);
-  v[3] = _mm512_unpackhi_epi64(t1, t3);
-}
-
-// v[d] lane L = the dword at byte off + 4d of row lane_row(L), d < 4.
-inline void load_quads(const Rows16& R, size_t off, __m512i* v) {
-  const RowAddr row(R, off);
-  __m512i a[4];
-#pragma GCC unroll 4
-  for (int r = 0; r < 4; ++r) {  // 128-bit lane c of a[r]: row 4r + c
-    const uint8_t* p = row.quad(r);
-    __m512i z = _mm512_castsi128_si512(load128(p));
-    z = _mm512_inserti32x4(z, load128(p + row.stride), 1);
-    z = _mm512_inserti32x4(z, load128(p + 2 * row.stride), 2);
-    a[r] = _mm512_inserti32x4(z, load128(p + row.stride3), 3);
-  }
-  transpose4(a, v);
-}
-
-// v[d] lane L = the dword at byte off + 4d of row lane_row(L), d < 8: the same as load_quads at off and off + 16,
-// with 32-byte loads (fewer shuffles).
-inline void load_octets(const Rows16& R, size_t off, __m512i* v) {
-  const RowAddr row(R, off);
-  __m512i a[4], b[4];
-#pragma GCC unroll 4
-  for (int r = 0; r < 4; ++r) {  // z0: rows 4r, 4r + 1; z1: rows 4r + 2, 4r + 3; 32 bytes each
-    const uint8_t* p = row.quad(r);
-    const __m512i z0 = _mm512_inserti64x4(_mm512_castsi256_si512(load256(p)), load256(p + row.stride), 1);
-    const __m512i z1 =
-        _mm512_inserti64x4(_mm512_castsi256_si512(load256(p + 2 * row.stride)), load256(p + row.stride3), 1);
-    a[r] = _mm512_shuffle_i64x2(z0, z1, _MM_SHUFFLE(2, 0, 2, 0));  // bytes 0..15 of rows 4r .. 4r + 3
-    b[r] = _mm512_shuffle_i64x2(z0, z1, _MM_SHUFFLE(3, 1, 3, 1));  // bytes 16..31
-  }
-  transpose4(a, v);
-  transpose4(b, v + 4);
-}
 
 inline __m512i bcast32(const int16_t* q) {
   int32_t v;
@@ -164,11 +95,6 @@ inline void total(const __m512i* acc, __m512i* isum) {
   for (int i = 0; i < M; ++i) isum[i] = _mm512_add_epi32(acc[i], _mm512_slli_epi32(acc[M + i], 8));
 }
 
-inline __m512i srli16(__m512i v, int n) { return _mm512_srli_epi16(v, static_cast<unsigned>(n)); }
-inline __m512i bitselect(__m512i mask, __m512i a, __m512i b) {  // mask ? a : b, bit by bit
-  return _mm512_ternarylogic_epi32(b, a, mask, 0xD8);  // b first: the instruction overwrites it
-}
-
 // Each type's integer pass over one k-block of a group: isum[s·M + i] (lane L = Σ_{k∈s} c·q of row lane_row(L), c
 // the codes as they enter, below), ws[s·16 + L] and wm[s·16 + L] (mins only). off: the k-block's byte offset in
 // each row; q: the k-block's activations, the quad of elements e .. e + 3 of row i at q + M·e + 4i.
@@ -198,27 +124,6 @@ void ints_q8_0(const Rows16& R, size_t off, int nb, const int16_t* q, __m512i* i
 
 // Q4_K: one 256-element block (fp16 d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; element
 // 64c + l is the low nibble of qs[32c + l], 64c + 32 + l its high nibble).
-// The eight scales d·sc and mins dmin·m of the Q4_K block at byte off of the 16 rows (lane order), to
-// sink(s, scales, mins).
-template <class Sink>
-inline void q4_k_scales(const Rows16& R, size_t off, Sink sink) {
-  __m512i h[4];  // d | dmin; scale / min bytes 0..3, 4..7, 8..11 (packing as in decode_q45_k)
-  load_quads(R, off, h);
-  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
-  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
-  const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f), six = _mm512_set1_epi32(0x3f);
-  // scales and mins 4..7: the low nibbles of bytes 8..11 (their high ones), bits 6, 7 of bytes 0..3 (4..7) on top
-  const __m512i sc_hi = bitselect(lo4, h[3], _mm512_srli_epi32(h[1], 2));
-  const __m512i m_hi = bitselect(lo4, _mm512_srli_epi32(h[3], 4), _mm512_srli_epi32(h[2], 2));
-#pragma GCC unroll 8
-  for (int s = 0; s < 8; ++s) {
-    const unsigned sh = 8 * (s % 4);
-    const __m512i sc = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[1] : sc_hi, sh), six);
-    const __m512i mn = _mm512_and_si512(_mm512_srli_epi32(s < 4 ? h[2] : m_hi, sh), six);
-    sink(s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)), _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(mn)));
-  }
-}
-
 template <int M>
 void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, float* wm, Sweep& sweep) {
   q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
@@ -248,34 +153,6 @@ void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, flo
 // Q6_K: one 256-element block (ql[128], qh[64], int8 scales[16], fp16 d). In half t (128 elements), element
 // 128t + 32p + l (l < 32) has the low (p = 0, 1) or high (p = 2, 3) nibble of ql[64t + 32(p % 2) + l] and bits
 // 2p, 2p + 1 of qh[32t + l] on top (as decode_q6_k); sub-blocks of 16.
-// The sixteen scales d·sc of the Q6_K block at byte off of the 16 rows (lane order), to sink(s, scales).
-template <class Sink>
-inline void q6_k_scales(const Rows16& R, size_t off, Sink sink) {
-  __m512i sc[4];
-  load_quads(R, off + 192, sc);
-  // d: the dword at byte 206 of each row's block (scales 14, 15 and d), gathered in lane_row order
-  const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
-  const __m512i dd = _mm512_i32gather_epi32(idx, R.p + off + 206, 1);
-  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
-#pragma GCC unroll 16
-  for (int s = 0; s < 16; ++s) {
-    const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[s / 4], 24 - 8 * (s % 4)), 24);
-    sink(s, _mm512_mul_ps(d, _mm512_cvtepi32_ps(v)));
-  }
-}
-
-// The Q6_K codes (0..63, one per byte) of quad e of ql (p: which 32 of the half's 64 ql bytes) with their qh bits:
-// *cl the low nibbles' elements 32p + l, *ch the high nibbles' 64 + 32p + l.
-inline void q6_k_codes(__m512i ql, __m512i qh, int p, __m512i* cl, __m512i* ch) {
-  const __m512i lo4 = _mm512_set1_epi32(0x0f0f0f0f);
-  // the qh bit pairs each code takes, left in bits 4, 5 of every byte (the masks keep the bytes clean)
-  const __m512i a = _mm512_and_si512(qh, _mm512_set1_epi32(p == 0 ? 0x33333333 : static_cast<int>(0xcccccccc)));
-  const __m512i top_lo = p == 0 ? _mm512_slli_epi16(a, 4) : _mm512_slli_epi16(a, 2);
-  const __m512i top_hi = p == 0 ? a : srli16(a, 2);
-  *cl = bitselect(lo4, ql, top_lo);
-  *ch = bitselect(lo4, srli16(ql, 4), top_hi);
-}
-
 template <int M>
 void ints_q6_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
   q6_k_scales(R, off, [&](int s, __m512 sc) { _mm512_store_ps(ws + kG * s, sc); });
@@ -394,217 +271,6 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
 }
 
 }  // namespace
-
-// Q4_K rows straight into the GEMM's B sliver (matmul_int16.h's layout): 16 rows at a time read and transposed as
-// the GEMV reads them (lane L: 4 code bytes of row lane_row(L)), put back in row order with one permute, and each
-// dword of 4 codes spread into the two k-pairs of int16 it holds: no byte-code buffer, widening pass or 16×16
-// transposes. The codes, scales and mins are decode_row_ref's.
-void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
-  constexpr size_t kBlock = 144;
-  auto* w = reinterpret_cast<int32_t*>(dst);
-  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
-  float* wm = ws + (kc / 32) * nr;
-  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xff), keep = _mm512_set1_epi32(0x000f000f);
-  // the codes of elements E .. E + 3 (4 nibbles in the low nibble of each byte of u, rows in order): pairs E / 2 and
-  // E / 2 + 1, as (u0, u1) and (u2, u3) int16
-  auto pairs = [&](__m512i u, int64_t e, int g) {
-    const __m512i p0 = _mm512_and_si512(bitselect(low, u, _mm512_slli_epi32(u, 8)), keep);
-    const __m512i p1 = _mm512_and_si512(bitselect(low, _mm512_srli_epi32(u, 16), _mm512_srli_epi32(u, 8)), keep);
-    _mm512_store_si512(w + (e / 2) * nr + 16 * g, p0);
-    _mm512_store_si512(w + (e / 2 + 1) * nr + 16 * g, p1);
-  };
-  for (int g = 0; g < nr / 16; ++g) {
-    const Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
-    for (int64_t i = 0; i < kc / 256; ++i) {
-      const size_t off = static_cast<size_t>(k0 / 256 + i) * kBlock;
-      q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
-        _mm512_store_ps(ws + (8 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, sc));
-        _mm512_store_ps(wm + (8 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, mn));
-      });
-      for (int c = 0; c < 4; ++c) {
-        __m512i v[8];
-        load_octets(R, off + 16 + 32 * static_cast<size_t>(c), v);
-#pragma GCC unroll 8
-        for (int e = 0; e < 8; ++e) {  // byte 32c + 4e + t: low nibble element 64c + 4e + t, high one + 32
-          const __m512i x = _mm512_permutexvar_epi32(perm, v[e]);
-          pairs(x, 256 * i + 64 * c + 4 * e, g);
-          pairs(_mm512_srli_epi32(x, 4), 256 * i + 64 * c + 32 + 4 * e, g);
-        }
-      }
-    }
-  }
-}
-
-// Q8_0 rows into the B sliver the same way: the stored int8 weights sign-extended (u − 128 with u = w + 128), kc a
-// multiple of 32.
-void pack_b_q8_0_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
-  constexpr size_t kBlock = 34;
-  auto* w = reinterpret_cast<int32_t*>(dst);
-  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
-  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xffff);
-  for (int64_t b = 0; b < kc / 32; ++b) {
-    const size_t off = static_cast<size_t>(k0 / 32 + b) * kBlock;
-    for (int j = 0; j < nr; ++j) {
-      uint16_t d;
-      std::memcpy(&d, base + static_cast<size_t>(j) * stride + off, 2);
-      ws[b * nr + j] = _cvtsh_ss(d);
-    }
-    for (int g = 0; g < nr / 16; ++g) {
-      __m512i v[8];
-      load_octets(Rows16{base + static_cast<size_t>(16 * g) * stride, stride}, off + 2, v);
-#pragma GCC unroll 8
-      for (int e = 0; e < 8; ++e) {  // lane: w0..w3 of elements 32b + 4e .. + 3
-        const __m512i x = _mm512_permutexvar_epi32(perm, v[e]);
-        const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);  // words: w0, w2
-        const __m512i odd = _mm512_srai_epi16(x, 8);                          // words: w1, w3
-        const int64_t p = 16 * b + 2 * e;
-        _mm512_store_si512(w + p * nr + 16 * g, bitselect(low, even, _mm512_slli_epi32(odd, 16)));
-        _mm512_store_si512(w + (p + 1) * nr + 16 * g, bitselect(low, _mm512_srli_epi32(even, 16), odd));
-      }
-    }
-  }
-}
-
-}  // namespace ts::int16_detail
-
-namespace ts::int8_detail {
-
-// The int8 path's B sliver (matmul_int8.h: u8 codes [kc/4][nr][4], then ws and wm [kc/sb][nr]) read the same way:
-// each lane of 4 codes is already one dword of that layout.
-bool pack_b_codes_avx512(DType t, int sb, const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr,
-                         uint8_t* dst) {
-  using int16_detail::lane_rows;
-  auto* w = reinterpret_cast<int32_t*>(dst);
-  auto* ws = reinterpret_cast<float*>(dst + kc * nr);
-  float* wm = ws + (kc / sb) * nr;
-  const __m512i perm = lane_rows();
-  // native scale s (native_sb elements) of the 16 rows of group g, in lane order, into table tab, repeated for
-  // each product sub-block it covers
-  auto put = [&](float* tab, int64_t s, int native_sb, int g, __m512 v) {
-    const __m512 x = _mm512_permutexvar_ps(perm, v);
-    for (int r = 0; r < native_sb / sb; ++r) _mm512_store_ps(tab + (s * (native_sb / sb) + r) * nr + 16 * g, x);
-  };
-  auto codes = [&](__m512i c, int64_t e, int g) {  // the codes of elements e .. e + 3, lane order
-    _mm512_store_si512(w + (e / 4) * nr + 16 * g, _mm512_permutexvar_epi32(perm, c));
-  };
-  const __m512i nib = _mm512_set1_epi8(0x0f);
-  switch (t) {
-    case DType::Q4_K:
-      for (int g = 0; g < nr / 16; ++g) {
-        const int16_detail::Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
-        for (int64_t i = 0; i < kc / 256; ++i) {
-          const size_t off = static_cast<size_t>(k0 / 256 + i) * 144;
-          int16_detail::q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
-            put(ws, 8 * i + s, 32, g, sc);
-            put(wm, 8 * i + s, 32, g, mn);
-          });
-          for (int c = 0; c < 4; ++c) {
-            __m512i v[8];
-            int16_detail::load_octets(R, off + 16 + 32 * static_cast<size_t>(c), v);
-#pragma GCC unroll 8
-            for (int e = 0; e < 8; ++e) {
-              codes(_mm512_and_si512(v[e], nib), 256 * i + 64 * c + 4 * e, g);
-              codes(_mm512_and_si512(int16_detail::srli16(v[e], 4), nib), 256 * i + 64 * c + 32 + 4 * e, g);
-            }
-          }
-        }
-      }
-      return true;
-    case DType::Q6_K:
-      for (int g = 0; g < nr / 16; ++g) {
-        const int16_detail::Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
-        for (int64_t i = 0; i < kc / 256; ++i) {
-          const size_t off = static_cast<size_t>(k0 / 256 + i) * 210;
-          int16_detail::q6_k_scales(R, off, [&](int s, __m512 sc) { put(ws, 16 * i + s, 16, g, sc); });
-          for (int tt = 0; tt < 2; ++tt)
-            for (int h = 0; h < 2; ++h) {
-              __m512i qh[4];
-              int16_detail::load_quads(R, off + 128 + 32 * tt + 16 * h, qh);
-              for (int p = 0; p < 2; ++p) {
-                __m512i ql[4];
-                int16_detail::load_quads(R, off + 64 * tt + 32 * p + 16 * h, ql);
-#pragma GCC unroll 4
-                for (int e = 0; e < 4; ++e) {
-                  __m512i cl, ch;
-                  int16_detail::q6_k_codes(ql[e], qh[e], p, &cl, &ch);
-                  const int64_t el = 256 * i + 128 * tt + 32 * p + 16 * h + 4 * e;
-                  codes(cl, el, g);
-                  codes(ch, el + 64, g);
-                }
-              }
-            }
-        }
-      }
-      return true;
-    case DType::Q8_0: {
-      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // u = w + 128
-      for (int64_t b = 0; b < kc / 32; ++b) {
-        const size_t off = static_cast<size_t>(k0 / 32 + b) * 34;
-        for (int j = 0; j < nr; ++j) {
-          uint16_t d;
-          std::memcpy(&d, base + static_cast<size_t>(j) * stride + off, 2);
-          const float v = _cvtsh_ss(d);
-          for (int r = 0; r < 32 / sb; ++r) ws[(b * (32 / sb) + r) * nr + j] = v;
-        }
-        for (int g = 0; g < nr / 16; ++g) {
-          __m512i v[8];
-          int16_detail::load_octets(int16_detail::Rows16{base + static_cast<size_t>(16 * g) * stride, stride},
-                                    off + 2, v);
-#pragma GCC unroll 8
-          for (int e = 0; e < 8; ++e) codes(_mm512_xor_si512(v[e], flip), 32 * b + 4 * e, g);
-        }
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-}  // namespace ts::int8_detail
-
-namespace ts::int16_detail {
-
-// Q6_K rows into the B sliver the same way (codes − 32 as int16, scales d·sc per 16 elements).
-void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst) {
-  constexpr size_t kBlock = 210;
-  auto* w = reinterpret_cast<int32_t*>(dst);
-  auto* ws = reinterpret_cast<float*>(dst + kc * nr * 2);
-  const __m512i perm = lane_rows(), low = _mm512_set1_epi32(0xff), keep = _mm512_set1_epi32(0x003f003f);
-  const __m512i off32 = _mm512_set1_epi16(32);
-  auto pairs = [&](__m512i u, int64_t e, int g) {  // as in pack_b_q4_k_avx512, 6-bit codes, offset 32
-    const __m512i p0 = _mm512_and_si512(bitselect(low, u, _mm512_slli_epi32(u, 8)), keep);
-    const __m512i p1 = _mm512_and_si512(bitselect(low, _mm512_srli_epi32(u, 16), _mm512_srli_epi32(u, 8)), keep);
-    _mm512_store_si512(w + (e / 2) * nr + 16 * g, _mm512_sub_epi16(p0, off32));
-    _mm512_store_si512(w + (e / 2 + 1) * nr + 16 * g, _mm512_sub_epi16(p1, off32));
-  };
-  for (int g = 0; g < nr / 16; ++g) {
-    const Rows16 R{base + static_cast<size_t>(16 * g) * stride, stride};
-    for (int64_t i = 0; i < kc / 256; ++i) {
-      const size_t off = static_cast<size_t>(k0 / 256 + i) * kBlock;
-      q6_k_scales(R, off, [&](int s, __m512 sc) {
-        _mm512_store_ps(ws + (16 * i + s) * nr + 16 * g, _mm512_permutexvar_ps(perm, sc));
-      });
-      for (int t = 0; t < 2; ++t)
-        for (int h = 0; h < 2; ++h) {
-          __m512i qh[4];
-          load_quads(R, off + 128 + 32 * t + 16 * h, qh);
-          for (int p = 0; p < 2; ++p) {
-            __m512i ql[4];
-            load_quads(R, off + 64 * t + 32 * p + 16 * h, ql);
-#pragma GCC unroll 4
-            for (int e = 0; e < 4; ++e) {
-              __m512i cl, ch;
-              q6_k_codes(ql[e], qh[e], p, &cl, &ch);
-              const int64_t el = 256 * i + 128 * t + 32 * p + 16 * h + 4 * e;
-              pairs(_mm512_permutexvar_epi32(perm, cl), el, g);
-              pairs(_mm512_permutexvar_epi32(perm, ch), el + 64, g);
-            }
-          }
-        }
-    }
-  }
-}
 
 void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int64_t ldx, int64_t m, int64_t k,
                           int16_t* q, float* dx, float* sx, int32_t* corr) {

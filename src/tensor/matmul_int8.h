@@ -124,8 +124,8 @@ void decode_sliver_avx512(DType t, const Int8Format& f, const uint8_t* base, siz
                           int64_t k0, int64_t kc, uint8_t* codes, int64_t ld, float* ws, float* wm);
 // Q8_0, Q4_K and Q6_K rows (nr of them, a multiple of 16, all present) straight into a B sliver of the int8 layout
 // above, product sub-blocks of sb elements; the same bytes as decode_sliver_avx512 + transpose_dwords_avx512.
-// False, writing nothing, for the other types. Defined in matmul_int16_gemv_avx512.cpp with the row loaders it
-// shares with the int16 GEMV.
+// False, writing nothing, for the other types. Defined in matmul_pack_avx512.cpp (the int16 GEMV's row loaders:
+// rows16_avx512.h).
 bool pack_b_codes_avx512(DType t, int sb, const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr,
                          uint8_t* dst);
 // out[p·nr + j] = src[j·ld + p] for j < nr (a multiple of 16) and p < n dwords; src rows 64-byte aligned, ld a

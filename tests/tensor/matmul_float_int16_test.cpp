@@ -26,20 +26,14 @@
 namespace ts {
 namespace {
 
+using test::Weights;
+
 using test::IsaCapGuard;
 using test::random_activations;
 
-struct FloatWeights {
-  DType type;
-  int64_t rows, cols;
-  size_t stride;
-  std::vector<uint8_t> bytes;
-  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
-};
-
 // Rows of `type` from src (rows × cols floats), row stride with slack.
-FloatWeights store(DType type, const std::vector<float>& src, int64_t rows, int64_t cols) {
-  FloatWeights w{type, rows, cols, row_bytes(type, cols) + 64, {}};
+Weights store(DType type, const std::vector<float>& src, int64_t rows, int64_t cols) {
+  Weights w{type, rows, cols, row_bytes(type, cols) + 64, {}};
   w.bytes.assign(w.stride * static_cast<size_t>(rows), 0);
   for (int64_t r = 0; r < rows; ++r)
     EXPECT_TRUE(quantize_row(type, &src[static_cast<size_t>(r * cols)], w.bytes.data() + r * w.stride, cols));
@@ -47,7 +41,7 @@ FloatWeights store(DType type, const std::vector<float>& src, int64_t rows, int6
 }
 
 // Normal weights with a large one per row, as trained matrices have.
-FloatWeights random_weights(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+Weights random_weights(DType type, int64_t rows, int64_t cols, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd(0.0f, 0.05f);
   std::vector<float> src(static_cast<size_t>(rows * cols));
@@ -104,7 +98,7 @@ TEST(MatmulFloatInt16, SimdMatchesReferenceAndStaysWithinTheRoundingBoundOfExact
   for (DType t : {DType::F16, DType::BF16, DType::F32}) {
     for (const auto& s : shapes) {
       const int64_t n = s[0], k = s[1];
-      const FloatWeights w = random_weights(t, n, k, static_cast<uint32_t>(n * 7 + k));
+      const Weights w = random_weights(t, n, k, static_cast<uint32_t>(n * 7 + k));
       for (int64_t m : {5, 6, 7, 13, 64}) {
         const int64_t ldx = k + 16, ldy = n + 3;
         const std::vector<float> X = random_activations(static_cast<size_t>(m * ldx), static_cast<uint32_t>(m));
@@ -142,7 +136,7 @@ TEST(MatmulFloatInt16, BlocksOfExtremeCodesSumWithoutOverflow) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t p = 0; p < k; ++p) X[static_cast<size_t>(i * k + p)] = i % 3 ? 3.0f : -3.0f;
   for (DType t : {DType::F16, DType::BF16, DType::F32}) {
-    const FloatWeights w = store(t, src, n, k);
+    const Weights w = store(t, src, n, k);
     std::vector<float> y(static_cast<size_t>(m * n));
     matmul_float_int16(w.view(), X.data(), m, k, y.data(), n, pool);
     for (int64_t i = 0; i < m; ++i)
@@ -158,7 +152,7 @@ TEST(MatmulFloatInt16, FastRunsItAboveFourRowsOnOneOrTwoThreadsAlike) {
   ThreadPool one(1), two(2);
   constexpr int64_t k = 768, n = 100;
   for (DType t : {DType::F16, DType::BF16, DType::F32}) {
-    const FloatWeights w = random_weights(t, n, k, 5);
+    const Weights w = random_weights(t, n, k, 5);
     for (int64_t m : {kFastMinRows, kFastMinRows + 1, int64_t{50}}) {
       const std::vector<float> X = random_activations(static_cast<size_t>(m * k), 3);
       std::vector<float> fast(static_cast<size_t>(m * n)), fast1(fast.size()), direct(fast.size()),
@@ -186,7 +180,7 @@ TEST(MatmulFloatInt16, IsExactWithoutVnni) {
   IsaCapGuard guard;
   ThreadPool pool(2);
   constexpr int64_t k = 256, n = 40, m = 16;
-  const FloatWeights w = random_weights(DType::F16, n, k, 8);
+  const Weights w = random_weights(DType::F16, n, k, 8);
   const std::vector<float> X = random_activations(static_cast<size_t>(m * k), 4);
   for (Isa cap : {Isa::kAvx2, Isa::kScalar}) {
     set_isa_cap(cap);

@@ -27,16 +27,10 @@
 namespace ts {
 namespace {
 
+using test::Weights;
+
 using test::IsaCapGuard;
 using test::random_activations;
-struct Weights {
-  DType type;
-  int64_t rows, cols;
-  size_t stride;
-  std::vector<uint8_t> bytes;
-  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
-};
-
 // Normal weights (a few large ones, as trained matrices have), quantized with quantize_row; row stride with slack.
 bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w) {
   std::mt19937 rng(seed);
@@ -184,7 +178,7 @@ TEST(MatmulInt8, SimdMatchesReferenceAndBoundForEveryTypeAndShape) {
 }
 
 // (kFast on float weights above kFastMinRows rows: matmul_float_int16_test.cpp)
-TEST(MatmulInt8, FastIsExactWithoutVnniAndForFloatWeightsOnFewRowsAndInt16ForFewRows) {
+TEST(MatmulInt8, FastIsExactWithoutVnniAndForWeightsOnFewRowsAndInt16ForFewRows) {
   IsaCapGuard guard;
   ThreadPool pool(2);
   constexpr int64_t k = 256, n = 40;

@@ -7,6 +7,7 @@
 // whose rounding error on k <= 768 terms is some 1e-7..1e-6 of Σ|x_i w_i| in practice, while one wrong or missing
 // term would be ~1/k ≈ 1e-3 of it.
 #include "isa_support.h"
+#include "matmul_support.h"
 #include "tensor/matmul.h"
 
 #include <gtest/gtest.h>
@@ -24,16 +25,10 @@
 namespace ts {
 namespace {
 
+using test::Weights;
+
 using test::available_isas;
 using test::IsaCapGuard;
-struct Weights {
-  DType type;
-  int64_t rows, cols;
-  size_t stride;
-  std::vector<uint8_t> bytes;
-  WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
-};
-
 // Random weights quantized with quantize_row; a row stride with slack checks that matmul honours row_stride.
 bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w) {
   std::mt19937 rng(seed);
