@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -124,6 +125,16 @@ class File {
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* tensor(std::string_view name) const;
+
+  // Rewrites tensor `index`'s bytes in place into another layout named `form` (the model's interleaved weights),
+  // where the bytes are this process's own (copied(), or from_bytes): the first call for the tensor runs
+  // fn(data, n_bytes) and records the form; later calls run nothing. Returns whether the tensor's bytes are in
+  // `form` afterwards: false, doing nothing, for a mapped file or a tensor already in another form. From then on
+  // TensorInfo::data holds the rewritten bytes (tensor_form names their layout; readers that need the file's own
+  // bytes open their own File). Thread-safe.
+  bool rewrite_tensor(size_t index, std::string_view form, const std::function<void(uint8_t*, size_t)>& fn) const;
+  // The form tensor `index` was rewritten into, or "" for the file's own bytes.
+  std::string tensor_form(size_t index) const;
 
  private:
   File() = default;

@@ -21,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
 #include <set>
 
@@ -39,6 +41,8 @@ struct File::Mapping {
   size_t mmap_size = 0;
   uint8_t* heap = nullptr;    // non-null: free on destruction
   bool copied = false;        // the bytes are an anonymous copy of the file (Residency::kCopy)
+  std::mutex forms_mutex;     // guards forms
+  std::map<size_t, std::string> forms;  // tensors rewritten in place (rewrite_tensor), by index
 
   Mapping() = default;
   Mapping(const Mapping&) = delete;
@@ -267,6 +271,34 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
 File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
 bool File::copied() const { return map_ && map_->copied; }
+
+bool File::rewrite_tensor(size_t index, std::string_view form,
+                          const std::function<void(uint8_t*, size_t)>& fn) const {
+  if (!map_ || index >= tensors_.size() || (!map_->copied && !map_->heap)) return false;
+  std::lock_guard<std::mutex> lock(map_->forms_mutex);
+  if (auto it = map_->forms.find(index); it != map_->forms.end()) return it->second == form;
+  const TensorInfo& t = tensors_[index];
+  auto* data = const_cast<uint8_t*>(t.data);  // our own copy: writable once unprotected
+  if (map_->copied) {  // the copy is read-only (read_into_huge_pages): open the tensor's pages for the rewrite
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+    const uintptr_t hi = (reinterpret_cast<uintptr_t>(data) + t.n_bytes + page - 1) & ~(page - 1);
+    if (mprotect(reinterpret_cast<void*>(lo), hi - lo, PROT_READ | PROT_WRITE) != 0) return false;
+    fn(data, t.n_bytes);
+    mprotect(reinterpret_cast<void*>(lo), hi - lo, PROT_READ);
+  } else {
+    fn(data, t.n_bytes);
+  }
+  map_->forms.emplace(index, std::string(form));
+  return true;
+}
+
+std::string File::tensor_form(size_t index) const {
+  if (!map_) return {};
+  std::lock_guard<std::mutex> lock(map_->forms_mutex);
+  auto it = map_->forms.find(index);
+  return it == map_->forms.end() ? std::string() : it->second;
+}
 File::~File() = default;
 
 namespace {

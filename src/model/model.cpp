@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "model/attention.h"
+#include "tensor/interleave.h"
 #include "tensor/quant.h"
 
 namespace ts {
@@ -21,6 +24,16 @@ std::string shape_str(const std::vector<uint64_t>& d) {
   std::string s = "[";
   for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
   return s + "]";
+}
+
+// Whether Model::load rewrites its product weights into the interleaved layout where it can (see Loader::matrix):
+// yes, unless the environment says TOKENSCOPE_INTERLEAVE=0 (for comparing the two layouts).
+bool interleave_weights() {
+  static const bool on = [] {
+    const char* v = std::getenv("TOKENSCOPE_INTERLEAVE");
+    return !(v && std::string_view(v) == "0");
+  }();
+  return on;
 }
 
 struct Loader {
@@ -41,11 +54,19 @@ struct Loader {
     return t;
   }
 
-  Status matrix(const std::string& name, int64_t rows, int64_t cols, WeightView& out, bool optional = false) {
+  // A weight matrix; `interleave`: a product's operand only (not looked up by row), which takes the interleaved
+  // layout (tensor/interleave.h) where the file's bytes are our own copy and the CPU's int16 GEMV reads it.
+  Status matrix(const std::string& name, int64_t rows, int64_t cols, WeightView& out, bool optional = false,
+                bool interleave = true) {
     auto t = get(name, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)}, optional);
     if (!t) return t.error();
     if (!*t) return ok_status();
     out = WeightView{(*t)->type, (*t)->data, rows, cols, row_bytes((*t)->type, cols)};
+    if (interleave && interleave_weights() && int16_matmul_available(out.type) && interleavable(out.type, rows, cols)) {
+      const DType type = out.type;
+      out.interleaved = f.rewrite_tensor(static_cast<size_t>(*t - f.tensors().data()), "interleaved16",
+                                         [&](uint8_t* p, size_t) { interleave_rows(type, p, rows, cols); });
+    }
     return ok_status();
   }
 
@@ -151,15 +172,17 @@ void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx,
   constexpr int64_t kBlock = 64;
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
     float buf[kRowwiseMaxRows * kBlock];
+    thread_local std::vector<uint8_t> scratch;  // interleaved weights: the block's rows unpacked
     for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
       const int64_t nb = std::min(kBlock, r1 - b0);
+      const RowSpan w = row_span(W, b0, nb, 0, W.cols, scratch);
       for (int64_t i0 = 0; i0 < m; i0 += kRowwiseMaxRows) {
         const int64_t rows = std::min(kRowwiseMaxRows, m - i0);
         if (rows == 1) {  // straight into the row (long float rows go through the lockstep kernel, quant.h)
-          vec_dot_tile(W.type, W.row(b0), W.row_stride, nb, X + i0 * ldx, ldx, 1, W.cols, y_row(i0) + b0, 0);
+          vec_dot_tile(W.type, w.p, w.stride, nb, X + i0 * ldx, ldx, 1, W.cols, y_row(i0) + b0, 0);
           continue;
         }
-        vec_dot_tile(W.type, W.row(b0), W.row_stride, nb, X + i0 * ldx, ldx, rows, W.cols, buf, kBlock);
+        vec_dot_tile(W.type, w.p, w.stride, nb, X + i0 * ldx, ldx, rows, W.cols, buf, kBlock);
         for (int64_t i = 0; i < rows; ++i) std::copy(buf + i * kBlock, buf + i * kBlock + nb, y_row(i0 + i) + b0);
       }
     }
@@ -178,7 +201,8 @@ Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> f
   Loader L{*file};
   const int64_t q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
 
-  if (auto s = L.matrix("token_embd.weight", c.n_vocab, c.n_embd, m->token_embd_); !s) return s.error();
+  if (auto s = L.matrix("token_embd.weight", c.n_vocab, c.n_embd, m->token_embd_, false, /*interleave=*/false); !s)
+    return s.error();
   if (auto s = L.vector("output_norm.weight", c.n_embd, m->output_norm_); !s) return s.error();
   if (c.tied_output) {
     m->output_ = m->token_embd_;

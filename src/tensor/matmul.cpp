@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tensor/cpu.h"
+#include "tensor/interleave.h"
 #include "tensor/matmul_kernels.h"
 #include "tensor/quant.h"
 
@@ -132,7 +133,16 @@ void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, fl
   // each weight row decoded once for all m activation rows, which stay in L1; for m = 1 several weight rows share
   // each pass over x (quant.h). Either way every output is vec_dot's, bit for bit.
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
-    vec_dot_tile(W.type, W.row(r0), W.row_stride, r1 - r0, X, ldx, m, k, Y + r0, ldy);
+    if (!W.interleaved) {
+      vec_dot_tile(W.type, W.row(r0), W.row_stride, r1 - r0, X, ldx, m, k, Y + r0, ldy);
+      return;
+    }
+    thread_local std::vector<uint8_t> scratch;  // a group's rows at a time, unpacked
+    for (int64_t a = r0; a < r1; a = (a / kInterleaveRows + 1) * kInterleaveRows) {
+      const int64_t b = std::min(r1, (a / kInterleaveRows + 1) * kInterleaveRows);
+      const RowSpan rows = row_span(W, a, b - a, 0, k, scratch);
+      vec_dot_tile(W.type, rows.p, rows.stride, b - a, X, ldx, m, k, Y + a, ldy);
+    }
   });
 }
 
@@ -163,11 +173,12 @@ void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t
   const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
   const PackHalves pack_halves = pack_halves_for(kern, W);
   const int64_t half_ld = static_cast<int64_t>(W.row_stride / sizeof(uint16_t));
-  const size_t byte_off = row_bytes(W.type, k0);
   const int64_t n_slivers = (n_rows + nr - 1) / nr;
+  thread_local std::vector<uint8_t> scratch;  // interleaved weights: the sliver's rows unpacked
   for (int64_t t = 0; t < n_slivers; ++t) {
     const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
-    const uint8_t* first = W.row(n0 + t * nr) + byte_off;
+    const RowSpan span = row_span(W, n0 + t * nr, rows, k0, kc, scratch);
+    const uint8_t* first = span.p;
     if (direct_f32) {
       kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
       continue;
@@ -176,7 +187,7 @@ void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t
       pack_halves(reinterpret_cast<const uint16_t*>(first), half_ld, rows, kc, panel + t * kc * nr);
       continue;
     }
-    for (int j = 0; j < rows; ++j) dequantize_row(W.type, W.row(n0 + t * nr + j) + byte_off, tmp + j * kc, kc);
+    for (int j = 0; j < rows; ++j) dequantize_row(W.type, first + j * span.stride, tmp + j * kc, kc);
     kern.pack_b(tmp, kc, rows, kc, panel + t * kc * nr);
   }
 }
@@ -188,13 +199,13 @@ void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t
 // 4.3% to 3.2% (with synthetic weights in anonymous memory, 4.8% to 2%); hint T0 measured no worse than T1/T2/NTA.
 void prefetch_panel(const WeightView& W, int64_t n0, int64_t n_rows, int64_t k0, int64_t kc, int64_t part,
                     int64_t parts) {
-  const size_t off = row_bytes(W.type, k0), bytes = row_bytes(W.type, k0 + kc) - off;
-  const int64_t lines = static_cast<int64_t>((bytes + 63) / 64) + 1;  // + 1: the slice need not start a line
-  const int64_t total = n_rows * lines;
+  const WeightRuns runs = weight_runs(W, n0, n_rows, k0, kc);
+  const int64_t lines = static_cast<int64_t>((runs.bytes + 63) / 64) + 1;  // + 1: the slice need not start a line
+  const int64_t total = runs.count * lines;
   for (int64_t i = part * total / parts, end = (part + 1) * total / parts; i < end; ++i) {
     const int64_t r = i / lines, l = i % lines;
-    const size_t at = std::min(static_cast<size_t>(l) * 64, bytes - 1);
-    __builtin_prefetch(W.row(n0 + r) + off + at, 0, 3);
+    const size_t at = std::min(static_cast<size_t>(l) * 64, runs.bytes - 1);
+    __builtin_prefetch(runs.first + static_cast<size_t>(r) * runs.stride + at, 0, 3);
   }
 }
 
@@ -325,8 +336,9 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
 void matmul_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
   const int64_t k = W.cols;
   std::vector<float> w(static_cast<size_t>(k));
+  std::vector<uint8_t> scratch;
   for (int64_t r = 0; r < W.rows; ++r) {
-    dequantize_row_ref(W.type, W.row(r), w.data(), k);
+    dequantize_row_ref(W.type, row_span(W, r, 1, 0, k, scratch).p, w.data(), k);
     for (int64_t i = 0; i < m; ++i) {
       const float* x = X + i * ldx;
       double s = 0.0;

@@ -39,7 +39,11 @@ struct WeightView {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_stride = 0;  // bytes; row_bytes(type, cols) for a contiguous tensor
+  // The rows in groups of 16 with their blocks interleaved (tensor/interleave.h; Q8_0, Q4_K, Q6_K, contiguous rows,
+  // a multiple of 16): every product reads it, bit-identical to the row layout; row() does not apply.
+  bool interleaved = false;
 
+  // Row r's bytes (row layout only).
   const uint8_t* row(int64_t r) const { return static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride; }
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/cpu.h"
+#include "tensor/interleave.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int8.h"
 #include "tensor/quant.h"
@@ -239,8 +240,9 @@ void matmul_int16_ref(const WeightView& W, const float* X, int64_t m, int64_t ld
   std::vector<float> dx(static_cast<size_t>(m * nb));
   for (int64_t i = 0; i < m; ++i)
     int16_detail::quantize_act_ref(X + i * ldx, k, &q[static_cast<size_t>(i * k)], &dx[static_cast<size_t>(i * nb)]);
+  std::vector<uint8_t> scratch;
   for (int64_t r = 0; r < W.rows; ++r) {
-    int8_detail::decode_row_ref(W.type, W.row(r), 0, k, u.data(), ws.data(), wm.data());
+    int8_detail::decode_row_ref(W.type, row_span(W, r, 1, 0, k, scratch).p, 0, k, u.data(), ws.data(), wm.data());
     for (int64_t i = 0; i < m; ++i) {
       const int16_t* qi = &q[static_cast<size_t>(i * k)];
       const float* dxi = &dx[static_cast<size_t>(i * nb)];

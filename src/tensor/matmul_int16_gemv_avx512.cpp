@@ -101,13 +101,15 @@ inline void total(const __m512i* acc, __m512i* isum) {
 
 // Q8_0 (block layout as in ggml-common.h: fp16 d, 32 int8 w): the ql products take w as it is, the qh ones
 // u = w + 128 (an unsigned operand), which corr takes back.
-template <int M>
-void ints_q8_0(const Rows16& R, size_t off, int nb, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
+template <int M, class Src>
+void ints_q8_0(const Src& R, size_t off, int nb, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
   constexpr size_t kBlock = 34;
   alignas(32) uint16_t d[kKc / 32][kG];
-  for (int b = 0; b < nb; ++b)  // the scalar loads run beside the vector work below
+  if constexpr (!Src::kRowOrder) {
+    for (int b = 0; b < nb; ++b)  // the scalar loads run beside the vector work below (a gather measured slower)
 #pragma GCC unroll 16
-    for (int j = 0; j < kG; ++j) std::memcpy(&d[b][lane_row(j)], R.row(j) + off + kBlock * b, 2);
+      for (int j = 0; j < kG; ++j) std::memcpy(&d[b][lane_row(j)], R.row(j) + off + kBlock * b, 2);
+  }
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   for (int b = 0; b < nb; ++b) {
     sweep.step(1);
@@ -118,14 +120,17 @@ void ints_q8_0(const Rows16& R, size_t off, int nb, const int16_t* q, __m512i* i
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) dot_quad<M>(acc, v[c], _mm512_xor_si512(v[c], flip), q + M * (32 * b + 4 * c));
     total<M>(acc, isum + b * M);
-    _mm512_store_ps(ws + kG * b, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d[b]))));
+    if constexpr (Src::kRowOrder)
+      _mm512_store_ps(ws + kG * b, load_halves(R, off + kBlock * b));
+    else
+      _mm512_store_ps(ws + kG * b, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d[b]))));
   }
 }
 
 // Q4_K: one 256-element block (fp16 d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; element
 // 64c + l is the low nibble of qs[32c + l], 64c + 32 + l its high nibble).
-template <int M>
-void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, float* wm, Sweep& sweep) {
+template <int M, class Src>
+void ints_q4_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float* ws, float* wm, Sweep& sweep) {
   q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
     _mm512_store_ps(ws + kG * s, sc);
     _mm512_store_ps(wm + kG * s, mn);
@@ -153,8 +158,8 @@ void ints_q4_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, flo
 // Q6_K: one 256-element block (ql[128], qh[64], int8 scales[16], fp16 d). In half t (128 elements), element
 // 128t + 32p + l (l < 32) has the low (p = 0, 1) or high (p = 2, 3) nibble of ql[64t + 32(p % 2) + l] and bits
 // 2p, 2p + 1 of qh[32t + l] on top (as decode_q6_k); sub-blocks of 16.
-template <int M>
-void ints_q6_k(const Rows16& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
+template <int M, class Src>
+void ints_q6_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
   q6_k_scales(R, off, [&](int s, __m512 sc) { _mm512_store_ps(ws + kG * s, sc); });
   for (int t = 0; t < 2; ++t)
     for (int h = 0; h < 2; ++h) {  // bytes l = 16h .. 16h + 15: sub-blocks 8t + h + {0, 2, 4, 6}
@@ -202,7 +207,7 @@ void ints_codes(const uint8_t* codes, int64_t kc, int sb, const int16_t* q, __m5
 
 // The fp32 part of one k-block, as the GEMM tile: Y[i][masked lanes] = [Y +] Σ_s in order. corr: null where it
 // would be all zeros (formats with offset 0).
-template <int M, bool kMins>
+template <int M, bool kMins, bool kRowOrder>
 void finish(const __m512i* isum, const float* ws, const float* wm, int64_t ns, const float* dx, const float* sx,
             const int32_t* corr, int64_t lds, float* y, int64_t ldy, __mmask16 mask, bool accumulate) {
 #pragma GCC unroll 4
@@ -217,16 +222,58 @@ void finish(const __m512i* isum, const float* ws, const float* wm, int64_t ns, c
                           f);
       if constexpr (kMins) f = _mm512_fnmadd_ps(_mm512_load_ps(wm + kG * s), _mm512_set1_ps(sxi[s]), f);
     }
-    f = _mm512_permutexvar_ps(lane_rows(), f);  // rows in order
+    if constexpr (!kRowOrder) f = _mm512_permutexvar_ps(lane_rows(), f);  // rows in order
     float* yi = y + i * ldy;
     if (accumulate) f = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, yi), f);
     _mm512_mask_storeu_ps(yi, mask, f);
   }
 }
 
+// Interleaved weights (interleave.h; rows a multiple of 16): group g's 16 rows are one stream at 16g·row_stride,
+// read by Src (an Il16), lanes in row order.
+template <int M, class Src>
+void gemv_interleaved(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
+                      const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy,
+                      size_t block_bytes) {
+  const int64_t k = W.cols, lds = k / f.sb;
+  const auto* base = static_cast<const uint8_t*>(W.data);
+  alignas(64) __m512i isum[kMaxSub * M];
+  alignas(64) float ws[kMaxSub * kG], wm[kMaxSub * kG];
+  Sweep sweep;
+  for (int64_t g = g0; g < g1; ++g) {
+    const Src R{base + static_cast<size_t>(g * kG) * W.row_stride, W.row_stride};
+    sweep.start(R.p + kG * R.s, g + 1 < g1 ? kG * R.s : 0, k / 32);
+    float* y = Y + g * kG;
+    for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+      const int64_t kc = k - k0 < kKc ? k - k0 : kKc, ns = kc / f.sb;
+      const size_t off = static_cast<size_t>(k0 / kKc) * block_bytes;
+      const int16_t* qk = q + M * k0;
+      const int64_t s0 = k0 / f.sb;
+      if (t == DType::Q8_0)
+        ints_q8_0<M>(R, off, static_cast<int>(kc / 32), qk, isum, ws, sweep);
+      else if (t == DType::Q4_K)
+        ints_q4_k<M>(R, off, qk, isum, ws, wm, sweep);
+      else
+        ints_q6_k<M>(R, off, qk, isum, ws, sweep);
+      const int32_t* ck = f.offset != 0 ? corr + s0 : nullptr;
+      if (f.mins)
+        finish<M, true, true>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
+      else
+        finish<M, false, true>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
+    }
+  }
+}
+
 template <int M>
 void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
                const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy, size_t block_bytes) {
+  if (W.interleaved) {
+    switch (t) {
+      case DType::Q8_0: return gemv_interleaved<M, Il16Q8_0>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      case DType::Q4_K: return gemv_interleaved<M, Il16Q4_K>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      default: return gemv_interleaved<M, Il16Q6_K>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+    }
+  }
   const int64_t k = W.cols, lds = k / f.sb;
   // not W.row(): an inline function compiled here could stand in for other files' copies (ODR note, quant_impl.h)
   const auto* base = static_cast<const uint8_t*>(W.data);
@@ -263,9 +310,9 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
       }
       const int32_t* ck = f.offset != 0 ? corr + s0 : nullptr;
       if (f.mins)
-        finish<M, true>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
+        finish<M, true, false>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
       else
-        finish<M, false>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
+        finish<M, false, false>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tensor/cpu.h"
+#include "tensor/interleave.h"
 #include "tensor/matmul.h"
 #include "tensor/matmul_int8.h"
 #include "tensor/quant_impl.h"
@@ -218,20 +219,18 @@ class SegmentPrefetcher {
  public:
   SegmentPrefetcher() = default;
   SegmentPrefetcher(const WeightView& W, int64_t r0, int64_t rows, int64_t k0, int64_t kc)
-      : W_(&W), r0_(r0), rows_(rows), off_(row_bytes(W.type, k0)), lines_per_row_((row_bytes(W.type, kc) + 63) / 64) {}
-  int64_t lines() const { return rows_ * lines_per_row_; }
+      : runs_(weight_runs(W, r0, rows, k0, kc)), lines_per_run_(static_cast<int64_t>((runs_.bytes + 63) / 64)) {}
+  int64_t lines() const { return runs_.count * lines_per_run_; }
   void issue(int64_t count) {
-    for (; count > 0 && r_ < rows_; --count) {
-      __builtin_prefetch(W_->row(r0_ + r_) + off_ + 64 * line_, 0, 2);
-      if (++line_ == lines_per_row_) line_ = 0, ++r_;
+    for (; count > 0 && r_ < runs_.count; --count) {
+      __builtin_prefetch(runs_.first + static_cast<size_t>(r_) * runs_.stride + 64 * line_, 0, 2);
+      if (++line_ == lines_per_run_) line_ = 0, ++r_;
     }
   }
 
  private:
-  const WeightView* W_ = nullptr;
-  int64_t r0_ = 0, rows_ = 0, r_ = 0, line_ = 0;
-  size_t off_ = 0;
-  int64_t lines_per_row_ = 0;
+  WeightRuns runs_;
+  int64_t lines_per_run_ = 0, r_ = 0, line_ = 0;
 };
 
 void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightView& W, const float* X, int64_t m,
@@ -262,6 +261,7 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
   const int64_t chunks = (n + nc - 1) / nc;
   pool.parallel_for(chunks, 1, [&](int64_t c0, int64_t c1, int) {
     thread_local AlignedBytes panel_buf;
+    thread_local std::vector<uint8_t> scratch;  // interleaved weights without a direct packer: the rows unpacked
     uint8_t* panel = panel_buf.get(static_cast<size_t>((kNc + nr - 1) / nr * b_stride));
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t n0 = c * nc;
@@ -271,7 +271,12 @@ void matmul_int8_pass(const Int8Kernel& kern, const Int8Format& f, const WeightV
         const int64_t k0 = kb * kc_full, kc = std::min(kc_full, k - k0);
         for (int64_t t = 0; t < n_slivers; ++t) {
           const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
-          kern.pack_b(W.type, f, W.row(n0 + t * nr), W.row_stride, rows, k0, kc, panel + t * b_stride);
+          if (W.interleaved && kern.pack_b_interleaved &&
+              kern.pack_b_interleaved(W.type, f, interleaved_group(W, n0 + t * nr), W.row_stride, rows, k0, kc,
+                                      panel + t * b_stride))
+            continue;
+          const RowSpan span = row_span(W, n0 + t * nr, rows, k0, kc, scratch);
+          kern.pack_b(W.type, f, span.p, span.stride, rows, 0, kc, panel + t * b_stride);
         }
         // While the tiles run, bring the weights the next panel decodes into L2, a few lines per tile.
         SegmentPrefetcher next;
@@ -344,8 +349,9 @@ void matmul_int8_ref(const WeightView& W, const float* X, int64_t m, int64_t ldx
   for (int64_t i = 0; i < m; ++i)
     int8_detail::quantize_act_ref(X + i * ldx, k, f.act, &q[static_cast<size_t>(i * k)],
                                   &dx[static_cast<size_t>(i * nb)]);
+  std::vector<uint8_t> scratch;
   for (int64_t r = 0; r < W.rows; ++r) {
-    int8_detail::decode_row_ref(W.type, W.row(r), 0, k, u.data(), ws.data(), wm.data());
+    int8_detail::decode_row_ref(W.type, row_span(W, r, 1, 0, k, scratch).p, 0, k, u.data(), ws.data(), wm.data());
     for (int64_t i = 0; i < m; ++i) {
       const int8_t* qi = &q[static_cast<size_t>(i * k)];
       const float* dxi = &dx[static_cast<size_t>(i * nb)];

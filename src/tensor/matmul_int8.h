@@ -93,6 +93,11 @@ struct Int8Kernel {
   // Packs rows × kc of W starting at column k0 (row r at base + r * stride) into a B sliver.
   void (*pack_b)(DType t, const Int8Format& f, const uint8_t* base, size_t stride, int rows, int64_t k0, int64_t kc,
                  uint8_t* dst) = nullptr;
+  // Packs the same sliver from interleaved weights (interleave.h; group = the first row's group, rows a multiple of
+  // 16, row_stride as the WeightView's), returning false (writing nothing) for a type it does not read that way.
+  // Null: none (the driver unpacks the rows and calls pack_b).
+  bool (*pack_b_interleaved)(DType t, const Int8Format& f, const uint8_t* group, size_t row_stride, int rows,
+                             int64_t k0, int64_t kc, uint8_t* dst) = nullptr;
   // C (row stride ldc) = [C +] the products of an A and a B sliver on a rows × cols corner of the mr × nr tile.
   void (*tile)(const Int8Format& f, int64_t kc, const uint8_t* a, const uint8_t* b, float* c, int64_t ldc, int rows,
                int cols, bool accumulate) = nullptr;

@@ -1,8 +1,12 @@
 // Internal to src/tensor, for the AVX-512 translation units only (*_avx512.cpp): the int16 GEMV's row loaders and
-// K-quant decoders, shared with the integer GEMMs' sliver packers (matmul_pack_avx512.cpp). A group of 16 weight
-// rows is read 16 or 32 bytes per row at a time and transposed (4 × 4 dwords in each 128-bit lane) into vectors
-// whose lane L holds 4 consecutive code bytes of row lane_row(L), the same 4 positions in every lane.
-// Everything here has internal linkage (an anonymous namespace): see the ODR note in quant_impl.h.
+// K-quant decoders, shared with the integer GEMMs' sliver packers (matmul_pack_avx512.cpp). They read a group of 16
+// weight rows into vectors whose lane L holds 4 consecutive code bytes of one row, the same 4 positions in every
+// lane, from either layout:
+//   Rows16  the file's row layout: each row read 16 or 32 bytes at a time and transposed (4 × 4 dwords in each
+//           128-bit lane); lane L holds row lane_row(L)
+//   Il16    the interleaved layout (interleave.h): one 64-byte load per vector; lane L holds row L
+// Both take byte offsets as in a row of the row layout. Everything here has internal linkage (an anonymous
+// namespace): see the ODR note in quant_impl.h.
 #pragma once
 
 #include <immintrin.h>
@@ -15,13 +19,49 @@ namespace {
 
 // The 16 rows of one group: row j at p + j·s. The loaders put row lane_row(L) = 4·(L % 4) + L / 4 in lane L (rows
 // 4r .. 4r + 3 come from one base address, see RowAddr); the map is its own inverse.
+constexpr int lane_row(int lane) { return 4 * (lane % 4) + lane / 4; }
+inline __m512i lane_rows() { return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
+
 struct Rows16 {
   const uint8_t* p;
   size_t s;
+  static constexpr bool kRowOrder = false;  // lanes hold rows lane_row(L)
   const uint8_t* row(int j) const { return p + static_cast<size_t>(j) * s; }
 };
-constexpr int lane_row(int lane) { return 4 * (lane % 4) + lane / 4; }
-inline __m512i lane_rows() { return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
+
+// The 16 rows of one interleaved group at p (interleave.h) of a type with B-byte blocks split into H head bytes,
+// D body dwords and T tail bytes; s: the row bytes (the group takes 16·s).
+template <size_t B, size_t H, size_t D, size_t T>
+struct Il16 {
+  const uint8_t* p;
+  size_t s;
+  static constexpr bool kRowOrder = true;  // lane L holds row L
+  // The 16 dwords at byte off of each row (in a block's body).
+  const uint8_t* body(size_t off) const {
+    const size_t b = off / B, w = off % B;
+    return p + b * 16 * B + 16 * H + 16 * (w - H);
+  }
+  // The 16 rows' two bytes at byte off (a block's head or tail, H or T = 2).
+  const uint8_t* pair(size_t off) const {
+    const size_t b = off / B, w = off % B;
+    return p + b * 16 * B + (w < H ? 2 * w : 16 * H + 64 * D + 16 * (w - H - 4 * D));
+  }
+};
+using Il16Q8_0 = Il16<34, 2, 8, 0>;
+using Il16Q4_K = Il16<144, 0, 36, 0>;
+using Il16Q6_K = Il16<210, 0, 52, 2>;
+
+// v in row order: permuted for the row layout, as it is for the interleaved one.
+template <class Src>
+inline __m512i in_row_order(__m512i v) {
+  if constexpr (Src::kRowOrder) return v;
+  return _mm512_permutexvar_epi32(lane_rows(), v);
+}
+template <class Src>
+inline __m512 in_row_order(__m512 v) {
+  if constexpr (Src::kRowOrder) return v;
+  return _mm512_permutexvar_ps(lane_rows(), v);
+}
 
 // Rows 4r .. 4r + 3 at byte off, as quad(r) + {0, 1, 2, 3}·stride: four registers for sixteen rows. The base and
 // stride are made opaque at each use: left alone, GCC keeps the sixteen addresses live across the loops, spills
@@ -65,6 +105,32 @@ inline void load_quads(const Rows16& R, size_t off, __m512i* v) {
   transpose4(a, v);
 }
 
+template <size_t B, size_t H, size_t D, size_t T>
+inline void load_quads(const Il16<B, H, D, T>& G, size_t off, __m512i* v) {
+  const uint8_t* p = G.body(off);
+#pragma GCC unroll 4
+  for (int d = 0; d < 4; ++d) v[d] = _mm512_loadu_si512(p + 64 * d);
+}
+template <size_t B, size_t H, size_t D, size_t T>
+inline void load_octets(const Il16<B, H, D, T>& G, size_t off, __m512i* v) {
+  const uint8_t* p = G.body(off);
+#pragma GCC unroll 8
+  for (int d = 0; d < 8; ++d) v[d] = _mm512_loadu_si512(p + 64 * d);
+}
+
+// The 16 rows' fp16 values at byte off (lane order of the layout), widened.
+inline __m512 load_halves(const Rows16& R, size_t off) {
+  // the dword ending with the two bytes (off >= 2) or starting with them, gathered in lane_row order
+  const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
+  if (off >= 2)
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_i32gather_epi32(idx, R.p + off - 2, 1), 16)));
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, R.p + off, 1)));
+}
+template <size_t B, size_t H, size_t D, size_t T>
+inline __m512 load_halves(const Il16<B, H, D, T>& G, size_t off) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(G.pair(off))));
+}
+
 // v[d] lane L = the dword at byte off + 4d of row lane_row(L), d < 8: the same as load_quads at off and off + 16,
 // with 32-byte loads (fewer shuffles).
 inline void load_octets(const Rows16& R, size_t off, __m512i* v) {
@@ -90,8 +156,8 @@ inline __m512i bitselect(__m512i mask, __m512i a, __m512i b) {  // mask ? a : b,
 
 // The eight scales d·sc and mins dmin·m of the Q4_K block at byte off of the 16 rows (lane order), to
 // sink(s, scales, mins).
-template <class Sink>
-inline void q4_k_scales(const Rows16& R, size_t off, Sink sink) {
+template <class Src, class Sink>
+inline void q4_k_scales(const Src& R, size_t off, Sink sink) {
   __m512i h[4];  // d | dmin; scale / min bytes 0..3, 4..7, 8..11 (packing as in decode_q45_k)
   load_quads(R, off, h);
   const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
@@ -110,14 +176,11 @@ inline void q4_k_scales(const Rows16& R, size_t off, Sink sink) {
 }
 
 // The sixteen scales d·sc of the Q6_K block at byte off of the 16 rows (lane order), to sink(s, scales).
-template <class Sink>
-inline void q6_k_scales(const Rows16& R, size_t off, Sink sink) {
+template <class Src, class Sink>
+inline void q6_k_scales(const Src& R, size_t off, Sink sink) {
   __m512i sc[4];
   load_quads(R, off + 192, sc);
-  // d: the dword at byte 206 of each row's block (scales 14, 15 and d), gathered in lane_row order
-  const __m512i idx = _mm512_mullo_epi32(lane_rows(), _mm512_set1_epi32(static_cast<int>(R.s)));
-  const __m512i dd = _mm512_i32gather_epi32(idx, R.p + off + 206, 1);
-  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+  const __m512 d = load_halves(R, off + 208);
 #pragma GCC unroll 16
   for (int s = 0; s < 16; ++s) {
     const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[s / 4], 24 - 8 * (s % 4)), 24);
