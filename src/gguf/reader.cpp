@@ -270,6 +270,12 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
 
 File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+// The bytes of a copy of `size` bytes: whole huge pages.
+size_t copy_bytes(size_t size) { return (size + kHugePage - 1) / kHugePage * kHugePage; }
+}  // namespace
+
 bool File::copied() const { return map_ && map_->copied; }
 
 bool File::rewrite_tensor(size_t index, std::string_view form,
@@ -279,13 +285,15 @@ bool File::rewrite_tensor(size_t index, std::string_view form,
   if (auto it = map_->forms.find(index); it != map_->forms.end()) return it->second == form;
   const TensorInfo& t = tensors_[index];
   auto* data = const_cast<uint8_t*>(t.data);  // our own copy: writable once unprotected
-  if (map_->copied) {  // the copy is read-only (read_into_huge_pages): open the tensor's pages for the rewrite
-    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t lo = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
-    const uintptr_t hi = (reinterpret_cast<uintptr_t>(data) + t.n_bytes + page - 1) & ~(page - 1);
-    if (mprotect(reinterpret_cast<void*>(lo), hi - lo, PROT_READ | PROT_WRITE) != 0) return false;
+  if (map_->copied) {
+    // The copy is read-only (read_into_huge_pages): open all of it for the rewrite, not just the tensor's pages. A
+    // protection change on part of the range splits it, and with it the 2 MiB pages across each cut, which stay
+    // split (measured: a quarter of the 1.1B Q8_0 model's huge pages lost, and generation 10% slower).
+    auto* copy = const_cast<uint8_t*>(map_->data);
+    const size_t rounded = copy_bytes(map_->size);
+    if (mprotect(copy, rounded, PROT_READ | PROT_WRITE) != 0) return false;
     fn(data, t.n_bytes);
-    mprotect(reinterpret_cast<void*>(lo), hi - lo, PROT_READ);
+    mprotect(copy, rounded, PROT_READ);
   } else {
     fn(data, t.n_bytes);
   }
@@ -335,7 +343,6 @@ bool copy_chosen(Residency r, size_t size) {
   return size >= kAutoCopyMin && huge_pages_available() && static_cast<uint64_t>(size) <= memory_available() / 2;
 }
 
-constexpr size_t kHugePage = size_t{2} << 20;
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14; older kernels answer EINVAL and the pages fault in on first write
 #endif
@@ -344,7 +351,7 @@ constexpr size_t kHugePage = size_t{2} << 20;
 // mapping's base (to munmap, `mapped` bytes) and the copy's start; nullptr when the memory cannot be had (the caller
 // maps the file instead). A read error is an Error.
 Expected<uint8_t*> read_into_huge_pages(int fd, const std::string& path, size_t size, void*& base, size_t& mapped) {
-  const size_t rounded = (size + kHugePage - 1) / kHugePage * kHugePage;
+  const size_t rounded = copy_bytes(size);
   mapped = rounded + kHugePage;  // room to align the start
   base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {

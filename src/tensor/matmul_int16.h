@@ -65,11 +65,15 @@ constexpr int64_t kGemvMaxRows = 4;
 constexpr int64_t kGemvRows = 16;
 // The int16 GEMM's B sliver (layout above) of nr rows (a multiple of 16, all present) of Q4_K weights, columns
 // [k0, k0 + kc) (multiples of 256), straight from the rows (row r at base + r·stride); the same bytes as the
-// generic decode + widen + transpose. In matmul_pack_avx512.cpp (row loaders: rows16_avx512.h).
-void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst);
+// generic decode + widen + transpose. In matmul_pack_avx512.cpp (row loaders: rows16_avx512.h). interleaved: the
+// rows are in the interleaved layout (interleave.h; base: the first row's group, stride: the row bytes).
+void pack_b_q4_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst,
+                        bool interleaved = false);
 // The same for Q6_K (codes − 32, scales per 16 elements) and Q8_0 (the stored int8 weights; kc a multiple of 32).
-void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst);
-void pack_b_q8_0_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst);
+void pack_b_q6_k_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst,
+                        bool interleaved = false);
+void pack_b_q8_0_avx512(const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr, uint8_t* dst,
+                        bool interleaved = false);
 
 // Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does, in the GEMV's layout: the
 // quad of elements e .. e+3 of row i at q + m·e + 4i (m·k int16 slots, 64-byte aligned), as four low bytes ql then

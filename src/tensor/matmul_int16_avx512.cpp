@@ -113,6 +113,17 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
                                        reinterpret_cast<int32_t*>(dst));
 }
 
+bool pack_b_interleaved(DType t, const Int8Format&, const uint8_t* group, size_t row_stride, int rows, int64_t k0,
+                        int64_t kc, uint8_t* dst) {
+  if (rows != kNr) return false;
+  switch (t) {
+    case DType::Q4_K: pack_b_q4_k_avx512(group, row_stride, k0, kc, kNr, dst, true); return true;
+    case DType::Q6_K: pack_b_q6_k_avx512(group, row_stride, k0, kc, kNr, dst, true); return true;
+    case DType::Q8_0: pack_b_q8_0_avx512(group, row_stride, k0, kc, kNr, dst, true); return true;
+    default: return false;
+  }
+}
+
 // ---- float weights (F16, BF16, F32; kFast): rounded per block of 32 as the activations are, to kFloatQMax ----
 
 // 16 consecutive weights of a float row as fp32.
@@ -238,6 +249,7 @@ int8_detail::Int8Kernel int16_kernel_avx512() {
   k.b_sliver_bytes = b_bytes;
   k.pack_a = pack_a<static_cast<int>(kQMax)>;
   k.pack_b = pack_b;
+  k.pack_b_interleaved = pack_b_interleaved;
   k.tile = tile_any;
   return k;
 }
@@ -246,6 +258,7 @@ int8_detail::Int8Kernel float_int16_kernel_avx512() {
   int8_detail::Int8Kernel k = int16_kernel_avx512();
   k.pack_a = pack_a<static_cast<int>(kFloatQMax)>;
   k.pack_b = pack_b_float;
+  k.pack_b_interleaved = nullptr;  // float weights are never interleaved
   return k;
 }
 

@@ -130,9 +130,9 @@ void decode_sliver_avx512(DType t, const Int8Format& f, const uint8_t* base, siz
 // Q8_0, Q4_K and Q6_K rows (nr of them, a multiple of 16, all present) straight into a B sliver of the int8 layout
 // above, product sub-blocks of sb elements; the same bytes as decode_sliver_avx512 + transpose_dwords_avx512.
 // False, writing nothing, for the other types. Defined in matmul_pack_avx512.cpp (the int16 GEMV's row loaders:
-// rows16_avx512.h).
+// rows16_avx512.h). interleaved: as for int16_detail::pack_b_q4_k_avx512.
 bool pack_b_codes_avx512(DType t, int sb, const uint8_t* base, size_t stride, int64_t k0, int64_t kc, int nr,
-                         uint8_t* dst);
+                         uint8_t* dst, bool interleaved = false);
 // out[p·nr + j] = src[j·ld + p] for j < nr (a multiple of 16) and p < n dwords; src rows 64-byte aligned, ld a
 // multiple of 16, out 64-byte aligned.
 void transpose_dwords_avx512(const int32_t* src, int64_t ld, int nr, int64_t n, int32_t* out);

@@ -321,6 +321,11 @@ void pack_b(DType t, const Int8Format& f, const uint8_t* base, size_t stride, in
                           reinterpret_cast<int32_t*>(dst));
 }
 
+bool pack_b_interleaved(DType t, const Int8Format& f, const uint8_t* group, size_t row_stride, int rows, int64_t k0,
+                        int64_t kc, uint8_t* dst) {
+  return rows == kNr && pack_b_codes_avx512(t, f.sb, group, row_stride, k0, kc, kNr, dst, true);
+}
+
 // ---- the register tile ----
 
 template <int kSb, bool kMins>
@@ -408,6 +413,7 @@ Int8Kernel int8_kernel_avx512() {
   k.b_sliver_bytes = [](const Int8Format& f, int64_t kc) { return b_bytes(f, kNr, kc); };
   k.pack_a = pack_a;
   k.pack_b = pack_b;
+  k.pack_b_interleaved = pack_b_interleaved;
   k.tile = tile_any;
   return k;
 }
