@@ -1,6 +1,8 @@
 // Writer -> reader round trips of every metadata value type and of tensors; typed getters; display; File lifetime.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -232,6 +234,47 @@ TEST(GgufFile, EveryResidencyReadsTheSameBytes) {
   File moved = std::move(copied).value();  // the copy moves with the File
   EXPECT_EQ(moved.tensor("w")->data, copy_data);
   EXPECT_TRUE(moved.copied());
+}
+
+// rewrite_tensor: our own bytes only (a copy or from_bytes), once per tensor, recorded; a mapped file is left alone.
+TEST(GgufFile, RewriteTensorChangesOurOwnCopyOnceAndRecordsTheForm) {
+  const test::TempDir dir;
+  const std::string path = dir.file("rewrite.gguf");
+  Writer w;
+  w.add_tensor("a", DType::F32, {4}, pattern(16, 1));
+  w.add_tensor("b", DType::F32, {4}, pattern(16, 2));
+  ASSERT_TRUE(w.write(path).ok());
+  auto reverse = [](uint8_t* p, size_t n) { std::reverse(p, p + n); };
+  int calls = 0;
+  auto counted = [&](uint8_t* p, size_t n) { ++calls, reverse(p, n); };
+
+  auto mapped = File::open(path, Residency::kMap);
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_FALSE(mapped->rewrite_tensor(0, "reversed", counted));
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(mapped->tensor_form(0), "");
+
+  auto copied = File::open(path, Residency::kCopy);
+  auto in_memory = File::from_bytes(w.to_bytes(), "rewrite.gguf");
+  ASSERT_TRUE(copied.ok() && in_memory.ok());
+  ASSERT_TRUE(copied->copied());
+  for (const File* fp : {&*copied, &*in_memory}) {
+    const File& f = *fp;
+    calls = 0;
+    EXPECT_TRUE(f.rewrite_tensor(0, "reversed", counted));
+    EXPECT_EQ(calls, 1);
+    std::string want = pattern(16, 1);
+    std::reverse(want.begin(), want.end());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.tensors()[0].data), 16), want);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.tensors()[1].data), 16), pattern(16, 2));  // untouched
+    EXPECT_TRUE(f.rewrite_tensor(0, "reversed", counted));  // already in that form: not run again
+    EXPECT_EQ(calls, 1);
+    EXPECT_FALSE(f.rewrite_tensor(0, "other", counted));  // in another form: refused
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(f.tensor_form(0), "reversed");
+    EXPECT_EQ(f.tensor_form(1), "");
+    EXPECT_FALSE(f.rewrite_tensor(2, "reversed", counted));  // no such tensor
+  }
 }
 
 TEST(GgufRoundTrip, VersionTwoIsRead) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fixtures.h"
+#include "gguf/gguf.h"
 #include "isa_support.h"
 #include "model_support.h"
 #include "model/attention.h"
@@ -241,6 +242,50 @@ TEST(ModelBatchInvariance, Int16LogitsOfEveryPositionDoNotDependOnTheCallSizeQ8_
 TEST(ModelBatchInvariance, Int16LogitsOfEveryPositionDoNotDependOnTheCallSizeQ4_K_M) {
   TS_REQUIRE_FIXTURE(path, "models/tiny-llama-spm-Q4_K_M.gguf");
   expect_int16_logits_independent_of_chunking(path, {DType::Q4_K, DType::Q6_K});
+}
+
+// Model::load rewrites the product matrices of a copied file into the interleaved layout (tensor/interleave.h) where
+// the int16 GEMV reads it: the logits are the row layout's (a mapped file's), bit for bit, at every precision, for
+// a prompt in one call (the GEMMs) and token by token (the GEMVs).
+void expect_interleaved_logits_same_bits(const std::string& path, std::initializer_list<DType> types) {
+  for (DType t : types)
+    if (!int16_matmul_available(t)) GTEST_SKIP() << "no int16 GEMV on this CPU: weights stay in the row layout";
+  auto copied = gguf::File::open(path, gguf::Residency::kCopy);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  const auto file = std::make_shared<const gguf::File>(std::move(*copied));
+  auto il = Model::load(file);
+  ASSERT_TRUE(il.ok()) << il.error().message;
+  auto form = [&](const std::string& name) {
+    const gguf::TensorInfo* t = file->tensor(name);
+    return t ? file->tensor_form(static_cast<size_t>(t - file->tensors().data())) : std::string("(missing)");
+  };
+  ASSERT_EQ(form("blk.0.attn_q.weight"), "interleaved16") << "the test needs interleaved weights";
+  EXPECT_EQ(form("blk.0.ffn_down.weight"), "interleaved16");
+  EXPECT_EQ(form("token_embd.weight"), "") << "looked up by row: stays in the row layout";
+  auto rows = load_model(path);  // mapped: the row layout
+  ASSERT_TRUE(rows);
+  const std::vector<int32_t> ids = token_ids(24, rows->config().n_vocab);
+  const int64_t V = rows->config().n_vocab;
+  ThreadPool two(2);
+  for (Precision p : {Precision::kInt16, Precision::kFast, Precision::kExact}) {
+    rows->set_precision(p);
+    (*il)->set_precision(p);
+    const std::string what = path + " precision " + std::to_string(static_cast<int>(p));
+    expect_same_bits(logits_in_chunks(*rows, ids, 24, two), logits_in_chunks(**il, ids, 24, two), V,
+                     what + ": one call");
+    expect_same_bits(logits_in_chunks(*rows, ids, 1, two), logits_in_chunks(**il, ids, 1, two), V,
+                     what + ": token by token");
+  }
+}
+
+TEST(ModelInterleaved, LogitsAreTheRowLayoutsBitsQ8_0) {
+  TS_REQUIRE_FIXTURE(path, "models/tiny-llama-spm-Q8_0.gguf");
+  expect_interleaved_logits_same_bits(path, {DType::Q8_0});
+}
+
+TEST(ModelInterleaved, LogitsAreTheRowLayoutsBitsQ4_K_M) {
+  TS_REQUIRE_FIXTURE(path, "models/tiny-llama-spm-Q4_K_M.gguf");
+  expect_interleaved_logits_same_bits(path, {DType::Q4_K, DType::Q6_K});
 }
 
 }  // namespace
