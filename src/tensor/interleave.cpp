@@ -10,7 +10,7 @@ bool interleave_form(DType t, InterleaveForm* f) {
   switch (t) {
     case DType::Q8_0: *f = {2, 8, 0}; return true;    // fp16 d | 32 int8
     case DType::Q4_K: *f = {0, 36, 0}; return true;   // d, dmin | 12 bytes of scales | 128 bytes of nibbles
-    case DType::Q6_K: *f = {0, 52, 2}; return true;   // ql[128] qh[64] scales[16] | fp16 d
+    case DType::Q6_K: *f = {0, 52, 2, kQ6KQuadPosition}; return true;  // ql[128] qh[64] scales[16] | fp16 d
     default: return false;
   }
 }
@@ -33,7 +33,7 @@ void to_interleaved(const InterleaveForm& f, const uint8_t* rows, size_t stride,
   for (int L = 0; L < kG; ++L) {
     const uint8_t* src = rows + static_cast<size_t>(L) * stride;
     std::memcpy(il + L * H, src, H);
-    for (int c = 0; c < f.dwords; ++c) std::memcpy(body + 64 * c + 4 * L, src + H + 4 * c, 4);
+    for (int c = 0; c < f.dwords; ++c) std::memcpy(body + 64 * f.position(c) + 4 * L, src + H + 4 * c, 4);
     std::memcpy(tail + L * T, src + H + 4 * static_cast<size_t>(f.dwords), T);
   }
 }
@@ -44,7 +44,7 @@ void row_of_block(const InterleaveForm& f, const uint8_t* il, int L, uint8_t* ds
   const uint8_t* body = il + kG * H;
   const uint8_t* tail = body + 64 * static_cast<size_t>(f.dwords);
   std::memcpy(dst, il + L * H, H);
-  for (int c = 0; c < f.dwords; ++c) std::memcpy(dst + H + 4 * c, body + 64 * c + 4 * L, 4);
+  for (int c = 0; c < f.dwords; ++c) std::memcpy(dst + H + 4 * c, body + 64 * f.position(c) + 4 * L, 4);
   std::memcpy(dst + H + 4 * static_cast<size_t>(f.dwords), tail + L * T, T);
 }
 

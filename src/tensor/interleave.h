@@ -9,10 +9,13 @@
 // 16g .. 16g + 15) occupies the same bytes as its rows do in the row layout, [16g·row_stride, 16(g+1)·row_stride).
 // Within a group, native block b (block_bytes B, the same for every row) of the 16 rows takes 16·B bytes at b·16·B:
 //   head   16 × H bytes  the rows' first H bytes of the block, row after row
-//   body   D × 64 bytes  the block's next 4·D bytes as D dwords, each as 16 dwords (dword c of row L at 64c + 4L)
+//   body   D × 64 bytes  the block's next 4·D bytes as D dwords, each as 16 dwords (dword c of row L at
+//                        64·pos(c) + 4L)
 //   tail   16 × T bytes  the rows' last T bytes, row after row
 // with (H, D, T) = Q8_0 (2, 8, 0): the fp16 scale, 32 int8 codes; Q4_K (0, 36, 0); Q6_K (0, 52, 2): ql, qh and
-// scales in the body, the fp16 d in the tail. So a block's bytes are all there, only in another order: every
+// scales in the body, the fp16 d in the tail. pos(c) = c, except for Q6_K, whose body is stored in the order its
+// readers take it (kQ6KQuadPosition), so that they stream each group forwards, as the hardware prefetcher follows.
+// So a block's bytes are all there, only in another order: every
 // consumer either reads this layout directly (the int16 GEMV, the integer GEMMs' sliver packers) or asks for row
 // bytes (row_span), which are unpacked into a scratch buffer.
 #pragma once
@@ -29,9 +32,18 @@ namespace ts {
 // Rows per interleaved group.
 constexpr int64_t kInterleaveRows = 16;
 
-// The split of one native block: H head bytes, D body dwords, T tail bytes (H + 4D + T = block_bytes).
+// Q6_K's body order: quad r of a row's first 208 bytes (dwords 4r .. 4r + 3) is stored as quad kQ6KQuadPosition[r]
+// of the body: the scales (quad 12) first, then for each half t and 16-byte column h the high bits (quad 8 + 2t + h)
+// and the two quads of low bits they complete (4t + h, 4t + 2 + h), as the GEMV and the packers read them.
+inline constexpr uint8_t kQ6KQuadPosition[13] = {2, 5, 3, 6, 8, 11, 9, 12, 1, 4, 7, 10, 0};
+
+// The split of one native block: H head bytes, D body dwords, T tail bytes (H + 4D + T = block_bytes); quad_pos:
+// where each quad of body dwords is stored (null: in order).
 struct InterleaveForm {
   int head = 0, dwords = 0, tail = 0;
+  const uint8_t* quad_pos = nullptr;
+  // The body position of row dword c.
+  int position(int c) const { return quad_pos ? 4 * quad_pos[c / 4] + c % 4 : c; }
 };
 // False for a type without an interleaved form.
 bool interleave_form(DType t, InterleaveForm* f);

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tensor/interleave.h"
+
 namespace ts::int16_detail {
 namespace {
 
@@ -30,16 +32,18 @@ struct Rows16 {
 };
 
 // The 16 rows of one interleaved group at p (interleave.h) of a type with B-byte blocks split into H head bytes,
-// D body dwords and T tail bytes; s: the row bytes (the group takes 16·s).
-template <size_t B, size_t H, size_t D, size_t T>
+// D body dwords and T tail bytes, body quads in order or (kQ6K) at kQ6KQuadPosition; s: the row bytes (the group
+// takes 16·s).
+template <size_t B, size_t H, size_t D, size_t T, bool kQ6K = false>
 struct Il16 {
   const uint8_t* p;
   size_t s;
   static constexpr bool kRowOrder = true;  // lane L holds row L
-  // The 16 dwords at byte off of each row (in a block's body).
+  // The 16 dwords at byte off of each row (in a block's body), and the ones after it up to the end of its quad.
   const uint8_t* body(size_t off) const {
-    const size_t b = off / B, w = off % B;
-    return p + b * 16 * B + 16 * H + 16 * (w - H);
+    const size_t b = off / B, c = (off % B - H) / 4;
+    const size_t at = kQ6K ? 4 * static_cast<size_t>(kQ6KQuadPosition[c / 4]) + c % 4 : c;
+    return p + b * 16 * B + 16 * H + 64 * at;
   }
   // The 16 rows' two bytes at byte off (a block's head or tail, H or T = 2).
   const uint8_t* pair(size_t off) const {
@@ -49,7 +53,7 @@ struct Il16 {
 };
 using Il16Q8_0 = Il16<34, 2, 8, 0>;
 using Il16Q4_K = Il16<144, 0, 36, 0>;
-using Il16Q6_K = Il16<210, 0, 52, 2>;
+using Il16Q6_K = Il16<210, 0, 52, 2, true>;
 
 // v in row order: permuted for the row layout, as it is for the interleaved one.
 template <class Src>
@@ -105,17 +109,22 @@ inline void load_quads(const Rows16& R, size_t off, __m512i* v) {
   transpose4(a, v);
 }
 
-template <size_t B, size_t H, size_t D, size_t T>
-inline void load_quads(const Il16<B, H, D, T>& G, size_t off, __m512i* v) {
+template <size_t B, size_t H, size_t D, size_t T, bool Q>
+inline void load_quads(const Il16<B, H, D, T, Q>& G, size_t off, __m512i* v) {  // off: a quad's first dword
   const uint8_t* p = G.body(off);
 #pragma GCC unroll 4
   for (int d = 0; d < 4; ++d) v[d] = _mm512_loadu_si512(p + 64 * d);
 }
-template <size_t B, size_t H, size_t D, size_t T>
-inline void load_octets(const Il16<B, H, D, T>& G, size_t off, __m512i* v) {
-  const uint8_t* p = G.body(off);
+template <size_t B, size_t H, size_t D, size_t T, bool Q>
+inline void load_octets(const Il16<B, H, D, T, Q>& G, size_t off, __m512i* v) {
+  if constexpr (Q) {  // two quads, each where the order puts it
+    load_quads(G, off, v);
+    load_quads(G, off + 16, v + 4);
+  } else {
+    const uint8_t* p = G.body(off);
 #pragma GCC unroll 8
-  for (int d = 0; d < 8; ++d) v[d] = _mm512_loadu_si512(p + 64 * d);
+    for (int d = 0; d < 8; ++d) v[d] = _mm512_loadu_si512(p + 64 * d);
+  }
 }
 
 // The 16 rows' fp16 values at byte off (lane order of the layout), widened.
@@ -126,8 +135,8 @@ inline __m512 load_halves(const Rows16& R, size_t off) {
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_i32gather_epi32(idx, R.p + off - 2, 1), 16)));
   return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, R.p + off, 1)));
 }
-template <size_t B, size_t H, size_t D, size_t T>
-inline __m512 load_halves(const Il16<B, H, D, T>& G, size_t off) {
+template <size_t B, size_t H, size_t D, size_t T, bool Q>
+inline __m512 load_halves(const Il16<B, H, D, T, Q>& G, size_t off) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(G.pair(off))));
 }
 

@@ -67,6 +67,9 @@ TEST(Interleave, FormsAndEligibility) {
     InterleaveForm f;
     ASSERT_TRUE(interleave_form(t, &f)) << name(t);
     EXPECT_EQ(static_cast<uint32_t>(f.head + 4 * f.dwords + f.tail), traits(t).block_bytes) << name(t);
+    std::vector<int> seen(static_cast<size_t>(f.dwords), 0);  // the body order is a permutation
+    for (int c = 0; c < f.dwords; ++c) ++seen[static_cast<size_t>(f.position(c))];
+    EXPECT_EQ(seen, std::vector<int>(static_cast<size_t>(f.dwords), 1)) << name(t);
     EXPECT_TRUE(interleavable(t, 32, 256)) << name(t);
     EXPECT_FALSE(interleavable(t, 40, 256)) << name(t) << ": rows not a multiple of 16";
     EXPECT_FALSE(interleavable(t, 0, 256)) << name(t);
@@ -96,7 +99,8 @@ TEST(Interleave, PutsEachByteWhereTheLayoutSaysAndTheInverseRestoresTheRows) {
         for (size_t i = 0; i < B; ++i) {
           size_t at;
           if (i < H) at = L * H + i;
-          else if (i < H + 4 * D) at = 16 * H + 64 * ((i - H) / 4) + 4 * L + (i - H) % 4;
+          else if (i < H + 4 * D)
+            at = 16 * H + 64 * static_cast<size_t>(f.position(static_cast<int>((i - H) / 4))) + 4 * L + (i - H) % 4;
           else at = 16 * H + 64 * D + L * T + (i - H - 4 * D);
           ASSERT_EQ(row_block[i], il_block[at]) << name(t) << " row " << r << " block " << b << " byte " << i;
         }
