@@ -152,10 +152,9 @@ double rss_mb() {
 int run_bench(const Opts& o) {
   if (o.prompt == 0 && o.gen == 0) return report(Error::input("bench: -p 0 and -n 0 leave nothing to measure"));
   const auto t_load = std::chrono::steady_clock::now();
-  auto eng = Engine::load(o.model, residency_named(o.load));
+  auto eng = Engine::load(o.model, residency_named(o.load), precision_named(o.fast ? "fast" : o.precision));
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   if (!eng) return report(eng.error());
-  (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Model& m = *(*eng)->model;
   const ModelConfig& c = m.config();
   ThreadPool pool(thread_count(o.threads));

@@ -116,9 +116,8 @@ int run_score(const Opts& o) {
     return report(Error::input("score: --out writes jsonl; --format tsv prints to stdout"));
   auto corpus = CorpusOutput::open("score", o.shard, DocLayout::kLinesThenSummary, !o.in.jsonl.empty());
   if (!corpus) return report(corpus.error());
-  auto eng = Engine::load(o.model, residency_named(o.load));
+  auto eng = Engine::load(o.model, residency_named(o.load), precision_named(o.fast ? "fast" : o.precision));
   if (!eng) return report(eng.error());
-  (*eng)->model->set_precision(precision_named(o.fast ? "fast" : o.precision));
   const Engine& e = **eng;
   ThreadPool pool(thread_count(o.threads));
   ScoreOptions so;

@@ -31,10 +31,10 @@ struct Opts {
 };
 
 Expected<std::unique_ptr<Engine>> load_named(const std::string& given, const std::string& what,
-                                             gguf::Residency residency) {
+                                             gguf::Residency residency, Precision precision) {
   auto path = resolve_model(given);
   if (!path) return path.error();
-  auto e = Engine::load(*path, residency);
+  auto e = Engine::load(*path, residency, precision);
   if (!e) return Error::input(what + ": " + e.error().message);
   return std::move(*e);
 }
@@ -44,22 +44,19 @@ std::string stem(const std::string& path) { return std::filesystem::path(path).s
 int run_serve(Opts& o) {
   auto main_path = resolve_model(o.model);
   if (!main_path) return report(main_path.error());
-  auto main = Engine::load(*main_path, residency_named(o.load));
+  auto main = Engine::load(*main_path, residency_named(o.load), precision_named(o.precision));
   if (!main) return report(main.error());
-  (*main)->model->set_precision(precision_named(o.precision));
   std::unique_ptr<Engine> draft, compare;
   if (!o.draft.empty()) {
-    auto d = load_named(o.draft, "--draft", residency_named(o.load));
+    auto d = load_named(o.draft, "--draft", residency_named(o.load), precision_named(o.precision));
     if (!d) return report(d.error());
     draft = std::move(*d);
-    draft->model->set_precision(precision_named(o.precision));
     if (auto s = check_same_vocabulary(**main, *draft, o.draft); !s) return report(s.error());
   }
   if (!o.compare.empty()) {
-    auto c = load_named(o.compare, "--compare-model", residency_named(o.load));
+    auto c = load_named(o.compare, "--compare-model", residency_named(o.load), precision_named(o.precision));
     if (!c) return report(c.error());
     compare = std::move(*c);
-    compare->model->set_precision(precision_named(o.precision));
     if (auto s = check_same_vocabulary(**main, *compare, o.compare); !s) return report(s.error());
   }
   server::ServerOptions so;

@@ -244,15 +244,15 @@ NB_MODULE(_core, m) {
             const ts::gguf::Residency residency = load == "copy"   ? ts::gguf::Residency::kCopy
                                                   : load == "mmap" ? ts::gguf::Residency::kMap
                                                                    : ts::gguf::Residency::kAuto;
+            const ts::Precision p = precision == "exact"  ? ts::Precision::kExact
+                                    : precision == "fast" ? ts::Precision::kFast
+                                                          : ts::Precision::kInt16;
             ts::Expected<std::unique_ptr<ts::Engine>> e = ts::Error::internal("not loaded");
             {
               nb::gil_scoped_release nogil;
-              e = ts::Engine::load(path, residency);
+              e = ts::Engine::load(path, residency, p);
             }
             if (!e) raise(e.error());
-            (*e)->model->set_precision(precision == "exact"  ? ts::Precision::kExact
-                                       : precision == "fast" ? ts::Precision::kFast
-                                                             : ts::Precision::kInt16);
             new (self) PyModel{path, std::move(*e), threads};
           },
           nb::arg("path"), nb::arg("threads") = 0, nb::arg("precision") = "int16", nb::arg("load") = "auto")

@@ -26,8 +26,8 @@ std::string shape_str(const std::vector<uint64_t>& d) {
   return s + "]";
 }
 
-// Whether Model::load rewrites its product weights into the interleaved layout where it can (see Loader::matrix):
-// yes, unless the environment says TOKENSCOPE_INTERLEAVE=0 (for comparing the two layouts).
+// Whether Model::load may rewrite its product weights into the interleaved layout (see Loader::matrix): yes, unless
+// the environment says TOKENSCOPE_INTERLEAVE=0 (for comparing the two layouts).
 bool interleave_weights() {
   static const bool on = [] {
     const char* v = std::getenv("TOKENSCOPE_INTERLEAVE");
@@ -38,6 +38,7 @@ bool interleave_weights() {
 
 struct Loader {
   const gguf::File& f;
+  bool interleave;  // rewrite product matrices into the interleaved layout where they can be
 
   Expected<const gguf::TensorInfo*> get(const std::string& name, std::vector<uint64_t> shape, bool optional = false) {
     const gguf::TensorInfo* t = f.tensor(name);
@@ -62,7 +63,7 @@ struct Loader {
     if (!t) return t.error();
     if (!*t) return ok_status();
     out = WeightView{(*t)->type, (*t)->data, rows, cols, row_bytes((*t)->type, cols)};
-    if (interleave && interleave_weights() && int16_matmul_available(out.type) && interleavable(out.type, rows, cols)) {
+    if (interleave && this->interleave && int16_matmul_available(out.type) && interleavable(out.type, rows, cols)) {
       const DType type = out.type;
       out.interleaved = f.rewrite_tensor(static_cast<size_t>(*t - f.tensors().data()), "interleaved16",
                                          [&](uint8_t* p, size_t) { interleave_rows(type, p, rows, cols); });
@@ -191,14 +192,15 @@ void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx,
 
 }  // namespace
 
-Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> file) {
+Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> file, Precision precision) {
   auto cfg = read_config(*file);
   if (!cfg) return cfg.error();
   std::unique_ptr<Model> m(new Model());
   m->file_ = file;
   m->config_ = *cfg;
   const ModelConfig& c = m->config_;
-  Loader L{*file};
+  m->precision_ = precision;
+  Loader L{*file, precision != Precision::kExact && interleave_weights()};
   const int64_t q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
 
   if (auto s = L.matrix("token_embd.weight", c.n_vocab, c.n_embd, m->token_embd_, false, /*interleave=*/false); !s)

@@ -58,7 +58,12 @@ struct SeqBatch {
 class Model {
  public:
   // Validates every tensor's presence, type and shape against the config; errors name file, tensor and shape.
-  static Expected<std::unique_ptr<Model>> load(std::shared_ptr<const gguf::File> file);
+  // `precision` is the model's first (set_precision changes it later). Where the file's bytes are our own copy and
+  // the precision is kInt16 or kFast, the Q8_0/Q4_K/Q6_K product matrices are rewritten into the interleaved layout
+  // (tensor/interleave.h) that their int16 GEMV and integer GEMMs read directly; kExact keeps the row layout, which
+  // its products read without unpacking. Either layout gives every precision the same bits.
+  static Expected<std::unique_ptr<Model>> load(std::shared_ptr<const gguf::File> file,
+                                               Precision precision = Precision::kInt16);
 
   const ModelConfig& config() const { return config_; }
   const gguf::File& file() const { return *file_; }

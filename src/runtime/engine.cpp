@@ -2,7 +2,8 @@
 
 namespace ts {
 
-Expected<std::unique_ptr<Engine>> Engine::load(const std::string& path, gguf::Residency residency) {
+Expected<std::unique_ptr<Engine>> Engine::load(const std::string& path, gguf::Residency residency,
+                                               Precision precision) {
   auto f = gguf::File::open(path, residency);
   if (!f) return f.error();
   auto e = std::make_unique<Engine>();
@@ -10,7 +11,7 @@ Expected<std::unique_ptr<Engine>> Engine::load(const std::string& path, gguf::Re
   auto tok = Tokenizer::from_gguf(*e->file);
   if (!tok) return tok.error();
   e->tokenizer = std::move(*tok);
-  auto m = Model::load(e->file);
+  auto m = Model::load(e->file, precision);
   if (!m) return m.error();
   e->model = std::move(*m);
   if (e->tokenizer.vocab_size() > e->model->config().n_vocab)

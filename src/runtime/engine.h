@@ -17,9 +17,11 @@ struct Engine {
   Tokenizer tokenizer;
 
   // Opens, validates and loads everything; errors name the file and the field. By default the weights are copied
-  // into huge-page memory when they fit (gguf::Residency::kAuto: faster generation), else mapped.
+  // into huge-page memory when they fit (gguf::Residency::kAuto: faster generation), else mapped. precision: the
+  // model's (Model::load: it also picks the weights' layout).
   static Expected<std::unique_ptr<Engine>> load(const std::string& path,
-                                                gguf::Residency residency = gguf::Residency::kAuto);
+                                                gguf::Residency residency = gguf::Residency::kAuto,
+                                                Precision precision = Precision::kInt16);
 };
 
 }  // namespace ts

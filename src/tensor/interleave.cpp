@@ -48,6 +48,29 @@ void row_of_block(const InterleaveForm& f, const uint8_t* il, int L, uint8_t* ds
   std::memcpy(dst + H + 4 * static_cast<size_t>(f.dwords), tail + L * T, T);
 }
 
+// row_span's unpacking with the form's sizes known at compile time (row_of_block's copies become single moves: the
+// exact products over interleaved weights unpack every row they read).
+template <int H, int D, int T, bool kQ6K>
+void unpack_rows(const WeightView& W, int64_t r0, int64_t n, size_t b0, size_t nb, uint8_t* dst, size_t span) {
+  constexpr size_t B = H + 4 * D + T;
+  const auto* base = static_cast<const uint8_t*>(W.data);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t r = r0 + j;
+    const size_t L = static_cast<size_t>(r % kG);
+    const uint8_t* block = base + static_cast<size_t>(r / kG) * kG * W.row_stride + b0 * kG * B;
+    uint8_t* out = dst + static_cast<size_t>(j) * span;
+    for (size_t b = 0; b < nb; ++b, block += kG * B, out += B) {
+      std::memcpy(out, block + L * H, H);
+      const uint8_t* body = block + kG * H + 4 * L;
+      for (int c = 0; c < D; ++c) {
+        const int at = kQ6K ? 4 * kQ6KQuadPosition[c / 4] + c % 4 : c;
+        std::memcpy(out + H + 4 * c, body + 64 * at, 4);
+      }
+      std::memcpy(out + H + 4 * D, block + kG * H + 64 * D + L * T, T);
+    }
+  }
+}
+
 }  // namespace
 
 void interleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols) {
@@ -78,16 +101,12 @@ void deinterleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols) {
 RowSpan row_span(const WeightView& W, int64_t r0, int64_t n, int64_t k0, int64_t kc, std::vector<uint8_t>& scratch) {
   const size_t off = row_bytes(W.type, k0);
   if (!W.interleaved) return {W.row(r0) + off, W.row_stride};
-  InterleaveForm f;
-  interleave_form(W.type, &f);
   const size_t B = traits(W.type).block_bytes, span = row_bytes(W.type, kc), b0 = off / B;
   scratch.resize(static_cast<size_t>(n) * span);
-  const auto* base = static_cast<const uint8_t*>(W.data);
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t r = r0 + j;
-    const uint8_t* group = base + static_cast<size_t>(r / kG) * kG * W.row_stride;
-    for (size_t b = 0; b < span / B; ++b)
-      row_of_block(f, group + (b0 + b) * kG * B, static_cast<int>(r % kG), scratch.data() + j * span + b * B);
+  switch (W.type) {  // the types interleave_form knows
+    case DType::Q8_0: unpack_rows<2, 8, 0, false>(W, r0, n, b0, span / B, scratch.data(), span); break;
+    case DType::Q4_K: unpack_rows<0, 36, 0, false>(W, r0, n, b0, span / B, scratch.data(), span); break;
+    default: unpack_rows<0, 52, 2, true>(W, r0, n, b0, span / B, scratch.data(), span); break;
   }
   return {scratch.data(), span};
 }

@@ -278,6 +278,18 @@ void expect_interleaved_logits_same_bits(const std::string& path, std::initializ
   }
 }
 
+// Loaded for kExact, whose products read rows, a copied file keeps the row layout.
+TEST(ModelInterleaved, ExactPrecisionKeepsTheRowLayout) {
+  TS_REQUIRE_FIXTURE(path, "models/tiny-llama-spm-Q8_0.gguf");
+  auto copied = gguf::File::open(path, gguf::Residency::kCopy);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  const auto file = std::make_shared<const gguf::File>(std::move(*copied));
+  auto m = Model::load(file, Precision::kExact);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ((*m)->precision(), Precision::kExact);
+  for (size_t i = 0; i < file->tensors().size(); ++i) EXPECT_EQ(file->tensor_form(i), "") << file->tensors()[i].name;
+}
+
 TEST(ModelInterleaved, LogitsAreTheRowLayoutsBitsQ8_0) {
   TS_REQUIRE_FIXTURE(path, "models/tiny-llama-spm-Q8_0.gguf");
   expect_interleaved_logits_same_bits(path, {DType::Q8_0});
