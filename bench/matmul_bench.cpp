@@ -5,7 +5,8 @@
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
 // (int8 activations per block of 32, AVX-512 VNNI; for F16 weights and activations rounded to 13-bit integers); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
 // BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, AVX-512 VNNI; m = 512, 4 and 1).
-// BM_GemvStream: m = 1 and 4, exact and int16, with the weights streamed from memory as in generation.
+// BM_GemvStream: m = 1 and 4, exact and int16 (row and interleaved layouts), with the weights streamed from memory as
+// in generation.
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
 #include <benchmark/benchmark.h>
@@ -16,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tensor/interleave.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
 
@@ -111,15 +113,19 @@ BENCHMARK(BM_MatmulInt16)->Apply(FastShapes)->Apply(GemvShapes)->UseRealTime()->
 
 // Generation as the model runs it: the weights come from memory, not from the last-level cache the matrices above
 // fit in. Each iteration multiplies the next of several copies of one matrix (more than 96 MiB in all).
-// Arguments: m, k, n, weight type, threads, precision (0 exact, 2 int16).
+// Arguments: m, k, n, weight type, threads, precision (0 exact, 2 int16, 3 int16 on the interleaved layout:
+// tensor/interleave.h, what Model::load gives a copied file's matrices).
 void BM_GemvStream(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   const auto t = static_cast<DType>(state.range(3));
   const int threads = static_cast<int>(state.range(4));
-  const ts::Precision p = state.range(5) == 2 ? ts::Precision::kInt16 : ts::Precision::kExact;
+  const ts::Precision p = state.range(5) >= 2 ? ts::Precision::kInt16 : ts::Precision::kExact;
+  const bool interleaved = state.range(5) == 3 && ts::interleavable(t, n, k);
   const std::vector<uint8_t>& w = weights(t, n, k);
   const size_t copies = std::max<size_t>(4, (size_t{96} << 20) / w.size() + 1);
   std::vector<std::vector<uint8_t>> c(copies, w);
+  if (interleaved)
+    for (auto& copy : c) ts::interleave_rows(t, copy.data(), n, k);
   std::vector<float> x(static_cast<size_t>(m * k)), y(static_cast<size_t>(m * n));
   std::mt19937 rng(7);
   std::normal_distribution<float> nd;
@@ -127,21 +133,22 @@ void BM_GemvStream(benchmark::State& state) {
   ts::ThreadPool pool(threads);
   size_t i = 0;
   for (auto _ : state) {
-    const ts::WeightView W{t, c[i++ % copies].data(), n, k, ts::row_bytes(t, k)};
+    ts::WeightView W{t, c[i++ % copies].data(), n, k, ts::row_bytes(t, k)};
+    W.interleaved = interleaved;
     ts::matmul(W, x.data(), m, k, y.data(), n, pool, p);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
   const bool int16 = p == ts::Precision::kInt16 && ts::int16_matmul_available(t);
   state.SetLabel(std::string(ts::dtype_name(t)) + " " + std::to_string(threads) + "T" +
-                 (int16 ? " int16/32" : " exact"));
+                 (int16 ? " int16/32" : " exact") + (interleaved ? " interleaved" : ""));
   state.counters["weight_B/s"] =
       benchmark::Counter(static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 BENCHMARK(BM_GemvStream)
     ->ArgsProduct({{1, 4}, {2048}, {5632}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
-                                           static_cast<int64_t>(DType::Q6_K)}, {1, 2}, {0, 2}})
+                                           static_cast<int64_t>(DType::Q6_K)}, {1, 2}, {0, 2, 3}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -25,31 +25,30 @@ namespace {
 
 constexpr int kG = static_cast<int>(kInterleaveRows);
 
-// One native block of the 16 rows: row L's block at rows + L·stride (B bytes) <-> the interleaved block at il.
-void to_interleaved(const InterleaveForm& f, const uint8_t* rows, size_t stride, uint8_t* il) {
-  const size_t H = static_cast<size_t>(f.head), T = static_cast<size_t>(f.tail);
-  uint8_t* body = il + kG * H;
-  uint8_t* tail = body + 64 * static_cast<size_t>(f.dwords);
-  for (int L = 0; L < kG; ++L) {
-    const uint8_t* src = rows + static_cast<size_t>(L) * stride;
-    std::memcpy(il + L * H, src, H);
-    for (int c = 0; c < f.dwords; ++c) std::memcpy(body + 64 * f.position(c) + 4 * L, src + H + 4 * c, 4);
-    std::memcpy(tail + L * T, src + H + 4 * static_cast<size_t>(f.dwords), T);
+// Group after group of a contiguous row-layout matrix (rs bytes a row) rewritten in place, with the form's sizes
+// known at compile time (each copy one move): the group's rows copied aside, then each native block of the 16 rows
+// written in the interleaved order.
+template <int H, int D, int T, bool kQ6K>
+void interleave_groups(uint8_t* data, int64_t rows, size_t rs) {
+  constexpr size_t B = H + 4 * D + T;
+  std::vector<uint8_t> group(kG * rs);
+  for (int64_t g = 0; g < rows / kG; ++g) {
+    uint8_t* il = data + static_cast<size_t>(g) * kG * rs;
+    std::memcpy(group.data(), il, group.size());
+    for (size_t b = 0; b < rs / B; ++b, il += kG * B)
+      for (size_t L = 0; L < kG; ++L) {
+        const uint8_t* src = group.data() + L * rs + b * B;
+        std::memcpy(il + L * H, src, H);
+        for (int c = 0; c < D; ++c) {
+          const int at = kQ6K ? 4 * kQ6KQuadPosition[c / 4] + c % 4 : c;
+          std::memcpy(il + kG * H + 64 * at + 4 * L, src + H + 4 * c, 4);
+        }
+        std::memcpy(il + kG * H + 64 * D + L * T, src + H + 4 * D, T);
+      }
   }
 }
 
-// Row L (0..15) of the interleaved block at il into dst (B bytes).
-void row_of_block(const InterleaveForm& f, const uint8_t* il, int L, uint8_t* dst) {
-  const size_t H = static_cast<size_t>(f.head), T = static_cast<size_t>(f.tail);
-  const uint8_t* body = il + kG * H;
-  const uint8_t* tail = body + 64 * static_cast<size_t>(f.dwords);
-  std::memcpy(dst, il + L * H, H);
-  for (int c = 0; c < f.dwords; ++c) std::memcpy(dst + H + 4 * c, body + 64 * f.position(c) + 4 * L, 4);
-  std::memcpy(dst + H + 4 * static_cast<size_t>(f.dwords), tail + L * T, T);
-}
-
-// row_span's unpacking with the form's sizes known at compile time (row_of_block's copies become single moves: the
-// exact products over interleaved weights unpack every row they read).
+// row_span's unpacking, with the form's sizes known at compile time (each copy one move).
 template <int H, int D, int T, bool kQ6K>
 void unpack_rows(const WeightView& W, int64_t r0, int64_t n, size_t b0, size_t nb, uint8_t* dst, size_t span) {
   constexpr size_t B = H + 4 * D + T;
@@ -74,28 +73,22 @@ void unpack_rows(const WeightView& W, int64_t r0, int64_t n, size_t b0, size_t n
 }  // namespace
 
 void interleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols) {
-  InterleaveForm f;
-  if (!interleave_form(t, &f)) return;
-  const size_t rs = row_bytes(t, cols), B = traits(t).block_bytes, nb = rs / B;
-  std::vector<uint8_t> group(kG * rs);
-  for (int64_t g = 0; g < rows / kG; ++g) {
-    uint8_t* p = data + static_cast<size_t>(g) * kG * rs;
-    std::memcpy(group.data(), p, group.size());
-    for (size_t b = 0; b < nb; ++b) to_interleaved(f, group.data() + b * B, rs, p + b * kG * B);
+  if (!interleavable(t, rows, cols)) return;
+  const size_t rs = row_bytes(t, cols);
+  switch (t) {  // the forms of interleave_form
+    case DType::Q8_0: return interleave_groups<2, 8, 0, false>(data, rows, rs);
+    case DType::Q4_K: return interleave_groups<0, 36, 0, false>(data, rows, rs);
+    default: return interleave_groups<0, 52, 2, true>(data, rows, rs);
   }
 }
 
 void deinterleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols) {
-  InterleaveForm f;
-  if (!interleave_form(t, &f)) return;
-  const size_t rs = row_bytes(t, cols), B = traits(t).block_bytes, nb = rs / B;
-  std::vector<uint8_t> group(kG * rs);
-  for (int64_t g = 0; g < rows / kG; ++g) {
-    uint8_t* p = data + static_cast<size_t>(g) * kG * rs;
-    std::memcpy(group.data(), p, group.size());
-    for (size_t b = 0; b < nb; ++b)
-      for (int L = 0; L < kG; ++L) row_of_block(f, group.data() + b * kG * B, L, p + L * rs + b * B);
-  }
+  if (!interleavable(t, rows, cols)) return;
+  WeightView W{t, data, rows, cols, row_bytes(t, cols)};
+  W.interleaved = true;
+  std::vector<uint8_t> unpacked;
+  const RowSpan all = row_span(W, 0, rows, 0, cols, unpacked);
+  std::memcpy(data, all.p, all.stride * static_cast<size_t>(rows));
 }
 
 RowSpan row_span(const WeightView& W, int64_t r0, int64_t n, int64_t k0, int64_t kc, std::vector<uint8_t>& scratch) {
