@@ -15,9 +15,8 @@
 // with (H, D, T) = Q8_0 (2, 8, 0): the fp16 scale, 32 int8 codes; Q4_K (0, 36, 0); Q6_K (0, 52, 2): ql, qh and
 // scales in the body, the fp16 d in the tail. pos(c) = c, except for Q6_K, whose body is stored in the order its
 // readers take it (kQ6KQuadPosition), so that they stream each group forwards, as the hardware prefetcher follows.
-// So a block's bytes are all there, only in another order: every
-// consumer either reads this layout directly (the int16 GEMV, the integer GEMMs' sliver packers) or asks for row
-// bytes (row_span), which are unpacked into a scratch buffer.
+// So a block's bytes are all there, only in another order: every consumer either reads this layout directly (the
+// int16 GEMV, the integer GEMMs' sliver packers) or asks for row bytes (row_span), unpacked into a scratch buffer.
 #pragma once
 
 #include <cstddef>

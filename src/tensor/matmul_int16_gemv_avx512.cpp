@@ -233,7 +233,7 @@ void finish(const __m512i* isum, const float* ws, const float* wm, int64_t ns, c
 // Interleaved weights (interleave.h; rows a multiple of 16): group g's 16 rows are one stream at 16g·row_stride,
 // read by Src (an Il16), lanes in row order.
 template <int M, class Src>
-void gemv_interleaved(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
+void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
                       const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy,
                       size_t block_bytes) {
   const int64_t k = W.cols, lds = k / f.sb;
@@ -273,9 +273,9 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
                const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy, size_t block_bytes) {
   if (W.interleaved) {
     switch (t) {
-      case DType::Q8_0: return gemv_interleaved<M, Il16Q8_0>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-      case DType::Q4_K: return gemv_interleaved<M, Il16Q4_K>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-      default: return gemv_interleaved<M, Il16Q6_K>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      case DType::Q8_0: return gemv_interleaved<M, Il16Q8_0>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      case DType::Q4_K: return gemv_interleaved<M, Il16Q4_K>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      default: return gemv_interleaved<M, Il16Q6_K>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
     }
   }
   const int64_t k = W.cols, lds = k / f.sb;
