@@ -1,8 +1,9 @@
 // The integer GEMMs' weight slivers of Q8_0, Q4_K and Q6_K rows, read straight into their tiles' layouts
-// (matmul_int16.h for the int16 path, matmul_int8.h for the int8 one) with the GEMV's row loaders
-// (rows16_avx512.h): 16 rows at a time, one permute back to row order, no byte-code buffer, widening pass or 16×16
+// (matmul_int16.h for the int16 path, matmul_int8.h for the int8 one) with the GEMV's loaders (rows16_avx512.h):
+// 16 rows at a time, from the row layout (transposed into lanes, then one permute back to row order) or from the
+// interleaved one (interleave.h: lanes already in row order); no byte-code buffer, widening pass or 16×16
 // transposes. The same bytes as the generic decode_sliver_avx512 + transpose path (the matmul tests compare the
-// products with their references and the GEMV with the GEMM bit for bit).
+// products with their references and the GEMV with the GEMM bit for bit; interleave_test the two layouts).
 //
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
 
@@ -20,10 +21,9 @@
 
 namespace ts::int16_detail {
 
-// Q4_K rows straight into the GEMM's B sliver (matmul_int16.h's layout): 16 rows at a time read and transposed as
-// the GEMV reads them (lane L: 4 code bytes of row lane_row(L)), put back in row order with one permute, and each
-// dword of 4 codes spread into the two k-pairs of int16 it holds: no byte-code buffer, widening pass or 16×16
-// transposes. The codes, scales and mins are decode_row_ref's.
+// Q4_K rows straight into the GEMM's B sliver (matmul_int16.h's layout): 16 rows at a time read as the GEMV reads
+// them (Src: Rows16 or an Il16), in row order (in_row_order), and each dword of 4 codes spread into the two k-pairs
+// of int16 it holds. The codes, scales and mins are decode_row_ref's.
 namespace {
 
 template <class Src>
