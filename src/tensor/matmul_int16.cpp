@@ -1,8 +1,8 @@
 // The int16-activation matrix product (contract and formula: matmul_int16.h): the scalar reference quantizer and
-// product, and the entry behind matmul(..., Precision::kInt16): for m <= kGemvMaxRows the row-parallel GEMV
-// (bit-identical to the GEMM per output), above it the int8 path's blocked driver (int8_detail::blocked_matmul) with
-// the int16 kernel. Without AVX-512 VNNI it computes exactly (kExact's matmul at every m): a scalar int16 product
-// would be slower than the exact path and no more exact.
+// product, and the entry behind matmul(..., Precision::kInt16): for m <= gemv_max_rows(type) the row-parallel
+// GEMV (bit-identical to the GEMM per output), above it the int8 path's blocked driver
+// (int8_detail::blocked_matmul) with the int16 kernel. Without AVX-512 VNNI it computes exactly (kExact's matmul at
+// every m): a scalar int16 product would be slower than the exact path and no more exact.
 #include "tensor/matmul_int16.h"
 
 #include <algorithm>
@@ -74,7 +74,7 @@ struct GemvInput {
   }
 };
 
-// m <= kGemvMaxRows: the activations are quantized once by the calling thread, then the weight rows are split
+// m <= gemv_max_rows(W.type): the activations are quantized once by the calling thread, then the weight rows are split
 // between the threads in contiguous chunks of whole groups of kGemvRows, each row streamed once and decoded once
 // for all m rows.
 void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y,
@@ -103,15 +103,28 @@ void gemv(const int8_detail::Int8Format& f, const WeightView& W, const float* X,
 
 }  // namespace
 
+namespace int16_detail {
+int64_t gemv_max_rows(DType t) {
+  switch (t) {
+    case DType::Q8_0:
+    case DType::Q4_K: return 32;
+    case DType::Q6_K: return 12;
+    default: return 16;
+  }
+}
+}  // namespace int16_detail
+
 bool matmul_int16_group(std::span<const GroupProduct> group, int64_t m, ThreadPool& pool, bool aligned,
                         const std::function<void(int64_t, int64_t)>& epilogue) {
   constexpr int64_t kG = int16_detail::kGemvRows;
   constexpr size_t kMax = 8;
-  if (group.empty() || group.size() > kMax || m <= 0 || m > int16_detail::kGemvMaxRows) return false;
+  if (group.empty() || group.size() > kMax || m <= 0) return false;
   int8_detail::Int8Format f[kMax];
   for (size_t j = 0; j < group.size(); ++j) {
     const WeightView& W = group[j].W;
-    if (!int16_matmul_available(W.type) || !int16_format(W.type, &f[j]) || W.rows < kG || W.cols <= 0) return false;
+    if (!int16_matmul_available(W.type) || !int16_format(W.type, &f[j]) || W.rows < kG || W.cols <= 0 ||
+        m > int16_detail::gemv_max_rows(W.type))
+      return false;
     // aligned: one row range of every product per unit, so the epilogue sees whole groups of finished rows
     if (aligned && (W.rows != group[0].W.rows || W.rows % kG != 0)) return false;
   }
@@ -172,7 +185,7 @@ void matmul_int16(const WeightView& W, const float* X, int64_t m, int64_t ldx, f
     matmul(W, X, m, ldx, Y, ldy, pool);
     return;
   }
-  if (m <= int16_detail::kGemvMaxRows) {
+  if (m <= int16_detail::gemv_max_rows(W.type)) {
     gemv(f, W, X, m, ldx, Y, ldy, pool);
     return;
   }

@@ -57,10 +57,19 @@ int8_detail::Int8Kernel int16_kernel_avx512();
 // 13-bit codes, ws their block scales, no mins; the format: blocks of 32, offset 0). Same CPUs.
 int8_detail::Int8Kernel float_int16_kernel_avx512();
 
-// The GEMV for m <= kGemvMaxRows activation rows (generation: memory-bound, each weight row streamed once).
-// Its result is bit-identical to the GEMM's for the same rows: the same quantized activations, exact integer
-// sub-block sums, and the GEMM tile's fp32 operations in the same order (matmul_int16_avx512.cpp says how).
-constexpr int64_t kGemvMaxRows = 4;
+// The GEMV for m <= gemv_max_rows(type) activation rows (generation, speculative verification, short prompts: each
+// weight row streamed once and decoded once for all m rows). Its result is bit-identical to the GEMM's for the same
+// rows: the same quantized activations, exact integer sub-block sums, and the GEMM tile's fp32 operations in the
+// same order (matmul_int16_avx512.cpp says how). So where the GEMV stops changes speed, never a bit.
+// kGemvMaxRows: the most rows it takes for any type.
+constexpr int64_t kGemvMaxRows = 32;
+// Up to how many rows the GEMV is the faster product for type t. Measured on Zen 4 (one thread, weights in L2,
+// k = 2048, µs per activation row, GEMV / GEMM): Q8_0 m = 5: 8 / 14, 8: 7 / 12, 16: 7 / 9, 32: 7 / 7, 64: 7 / 6;
+// Q4_K 5: 16 / 21, 8: 14 / 22, 16: 14 / 16, 32: 13 / 14, 64: 13 / 13; Q6_K 5: 14 / 18, 8: 13 / 18, 12: 12 / 12,
+// 16: 12-16 / 13, 24: 12 / 11; the other types (codes decoded into a buffer) Q4_0 8: 20 / 35, 16: 17 / 22,
+// 24: 17 / 17, 64: 16 / 14. The GEMM packs each weight sliver once per pass and pays it back over many rows; the
+// GEMV decodes in registers but repeats its activation broadcasts for every 16 weight rows.
+int64_t gemv_max_rows(DType t);
 // Weight rows per GEMV group (the lanes of one zmm); the rows are split between threads in whole groups.
 constexpr int64_t kGemvRows = 16;
 // The int16 GEMM's B sliver (layout above) of nr rows (a multiple of 16, all present) of Q4_K weights, columns

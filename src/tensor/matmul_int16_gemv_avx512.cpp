@@ -83,6 +83,26 @@ inline void dot_quad(__m512i* acc, __m512i cs, __m512i cu, const int16_t* q) {
   }
 }
 
+// Calls fn(i0, C) (C a std::integral_constant) for the activation rows [i0, i0 + C) of m, in chunks of at most
+// kChunk: the codes decoded in one step serve every chunk, and a chunk's 2·C accumulators (Q4_K, Q6_K: 4·C) stay in
+// registers. The kernels below take M > 0 rows as a template argument (generation: 1 to 4 rows, the loops
+// unrolled) or M = 0 and the count m at run time (short prompts, speculative verification).
+constexpr int kChunk = 4;
+#define TS_ALWAYS_INLINE __attribute__((always_inline))  // a chunk's code inlined where the codes are in registers
+template <class Fn>
+TS_ALWAYS_INLINE inline void for_chunks(int m, Fn&& fn) {
+  int i0 = 0;
+  for (; i0 + kChunk <= m; i0 += kChunk) fn(i0, std::integral_constant<int, kChunk>{});
+  switch (m - i0) {
+    case 1: return fn(i0, std::integral_constant<int, 1>{});
+    case 2: return fn(i0, std::integral_constant<int, 2>{});
+    case 3: return fn(i0, std::integral_constant<int, 3>{});
+    default: return;
+  }
+}
+template <int M>
+constexpr int rows_of(int mr) { return M > 0 ? M : mr; }
+
 template <int M>
 inline void zero(__m512i* acc) {
 #pragma GCC unroll 8
@@ -96,14 +116,15 @@ inline void total(const __m512i* acc, __m512i* isum) {
   for (int i = 0; i < M; ++i) isum[i] = _mm512_add_epi32(acc[i], _mm512_slli_epi32(acc[M + i], 8));
 }
 
-// Each type's integer pass over one k-block of a group: isum[s·M + i] (lane L = Σ_{k∈s} c·q of row lane_row(L), c
+// Each type's integer pass over one k-block of a group: isum[s·m + i] (lane L = Σ_{k∈s} c·q of row lane_row(L), c
 // the codes as they enter, below), ws[s·16 + L] and wm[s·16 + L] (mins only). off: the k-block's byte offset in
-// each row; q: the k-block's activations, the quad of elements e .. e + 3 of row i at q + M·e + 4i.
+// each row; q: the k-block's activations, the quad of elements e .. e + 3 of row i at q + m·e + 4i.
 
 // Q8_0 (block layout as in ggml-common.h: fp16 d, 32 int8 w): the ql products take w as it is, the qh ones
 // u = w + 128 (an unsigned operand), which corr takes back.
 template <int M, class Src>
-void ints_q8_0(const Src& R, size_t off, int nb, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
+void ints_q8_0(const Src& R, size_t off, int nb, const int16_t* q, int mr, __m512i* isum, float* ws, Sweep& sweep) {
+  const int m = rows_of<M>(mr);
   constexpr size_t kBlock = 34;
   alignas(32) uint16_t d[kKc / 32][kG];
   if constexpr (!Src::kRowOrder) {
@@ -114,13 +135,17 @@ void ints_q8_0(const Src& R, size_t off, int nb, const int16_t* q, __m512i* isum
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   for (int b = 0; b < nb; ++b) {
     sweep.step(1);
-    __m512i acc[2 * M];
-    zero<M>(acc);
     __m512i v[8];
     load_octets(R, off + kBlock * b + 2, v);
+    for_chunks(m, [&](auto i0, auto cn) TS_ALWAYS_INLINE {
+      constexpr int C = decltype(cn)::value;
+      __m512i acc[2 * C];
+      zero<C>(acc);
 #pragma GCC unroll 8
-    for (int c = 0; c < 8; ++c) dot_quad<M>(acc, v[c], _mm512_xor_si512(v[c], flip), q + M * (32 * b + 4 * c));
-    total<M>(acc, isum + b * M);
+      for (int c = 0; c < 8; ++c)
+        dot_quad<C>(acc, v[c], _mm512_xor_si512(v[c], flip), q + m * (32 * b + 4 * c) + 4 * i0);
+      total<C>(acc, isum + b * m + i0);
+    });
     if constexpr (Src::kRowOrder)
       _mm512_store_ps(ws + kG * b, load_halves(R, off + kBlock * b));
     else
@@ -131,7 +156,9 @@ void ints_q8_0(const Src& R, size_t off, int nb, const int16_t* q, __m512i* isum
 // Q4_K: one 256-element block (fp16 d, dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; element
 // 64c + l is the low nibble of qs[32c + l], 64c + 32 + l its high nibble).
 template <int M, class Src>
-void ints_q4_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float* ws, float* wm, Sweep& sweep) {
+void ints_q4_k(const Src& R, size_t off, const int16_t* q, int mr, __m512i* isum, float* ws, float* wm,
+               Sweep& sweep) {
+  const int m = rows_of<M>(mr);
   q4_k_scales(R, off, [&](int s, __m512 sc, __m512 mn) {
     _mm512_store_ps(ws + kG * s, sc);
     _mm512_store_ps(wm + kG * s, mn);
@@ -139,20 +166,23 @@ void ints_q4_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float*
   const __m512i nib = _mm512_set1_epi8(0x0f);
   for (int c = 0; c < 4; ++c) {
     sweep.step(2);
-    __m512i lo[2 * M], hi[2 * M];
-    zero<M>(lo);
-    zero<M>(hi);
     __m512i v[8];
     load_octets(R, off + 16 + 32 * c, v);
+    for_chunks(m, [&](auto i0, auto cn) TS_ALWAYS_INLINE {
+      constexpr int C = decltype(cn)::value;
+      __m512i lo[2 * C], hi[2 * C];
+      zero<C>(lo);
+      zero<C>(hi);
 #pragma GCC unroll 8
-    for (int e = 0; e < 8; ++e) {
-      const int16_t* qq = q + M * (64 * c + 4 * e);
-      const __m512i l = _mm512_and_si512(v[e], nib), h = _mm512_and_si512(srli16(v[e], 4), nib);
-      dot_quad<M>(lo, l, l, qq);
-      dot_quad<M>(hi, h, h, qq + 32 * M);
-    }
-    total<M>(lo, isum + 2 * c * M);
-    total<M>(hi, isum + (2 * c + 1) * M);
+      for (int e = 0; e < 8; ++e) {
+        const int16_t* qq = q + m * (64 * c + 4 * e) + 4 * i0;
+        const __m512i l = _mm512_and_si512(v[e], nib), h = _mm512_and_si512(srli16(v[e], 4), nib);
+        dot_quad<C>(lo, l, l, qq);
+        dot_quad<C>(hi, h, h, qq + 32 * m);
+      }
+      total<C>(lo, isum + 2 * c * m + i0);
+      total<C>(hi, isum + (2 * c + 1) * m + i0);
+    });
   }
 }
 
@@ -160,7 +190,8 @@ void ints_q4_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float*
 // 128t + 32p + l (l < 32) has the low (p = 0, 1) or high (p = 2, 3) nibble of ql[64t + 32(p % 2) + l] and bits
 // 2p, 2p + 1 of qh[32t + l] on top (as decode_q6_k); sub-blocks of 16.
 template <int M, class Src>
-void ints_q6_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float* ws, Sweep& sweep) {
+void ints_q6_k(const Src& R, size_t off, const int16_t* q, int mr, __m512i* isum, float* ws, Sweep& sweep) {
+  const int m = rows_of<M>(mr);
   q6_k_scales(R, off, [&](int s, __m512 sc) { _mm512_store_ps(ws + kG * s, sc); });
   for (int t = 0; t < 2; ++t)
     for (int h = 0; h < 2; ++h) {  // bytes l = 16h .. 16h + 15: sub-blocks 8t + h + {0, 2, 4, 6}
@@ -169,20 +200,24 @@ void ints_q6_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float*
       load_quads(R, off + 128 + 32 * t + 16 * h, qh);
 #pragma GCC unroll 2
       for (int p = 0; p < 2; ++p) {  // ql[64t + 32p + l]: elements 32p + l (low nibbles) and 64 + 32p + l (high)
-        __m512i ql[4], lo[2 * M], hi[2 * M];
+        __m512i ql[4], cl[4], ch[4];
         load_quads(R, off + 64 * t + 32 * p + 16 * h, ql);
-        zero<M>(lo);
-        zero<M>(hi);
 #pragma GCC unroll 4
-        for (int e = 0; e < 4; ++e) {
-          __m512i cl, ch;
-          q6_k_codes(ql[e], qh[e], p, &cl, &ch);
-          const int16_t* qq = q + M * (128 * t + 32 * p + 16 * h + 4 * e);
-          dot_quad<M>(lo, cl, cl, qq);
-          dot_quad<M>(hi, ch, ch, qq + 64 * M);
-        }
-        total<M>(lo, isum + (8 * t + 2 * p + h) * M);
-        total<M>(hi, isum + (8 * t + 4 + 2 * p + h) * M);
+        for (int e = 0; e < 4; ++e) q6_k_codes(ql[e], qh[e], p, &cl[e], &ch[e]);
+        for_chunks(m, [&](auto i0, auto cn) TS_ALWAYS_INLINE {
+          constexpr int C = decltype(cn)::value;
+          __m512i lo[2 * C], hi[2 * C];
+          zero<C>(lo);
+          zero<C>(hi);
+#pragma GCC unroll 4
+          for (int e = 0; e < 4; ++e) {
+            const int16_t* qq = q + m * (128 * t + 32 * p + 16 * h + 4 * e) + 4 * i0;
+            dot_quad<C>(lo, cl[e], cl[e], qq);
+            dot_quad<C>(hi, ch[e], ch[e], qq + 64 * m);
+          }
+          total<C>(lo, isum + (8 * t + 2 * p + h) * m + i0);
+          total<C>(hi, isum + (8 * t + 4 + 2 * p + h) * m + i0);
+        });
       }
     }
 }
@@ -190,34 +225,39 @@ void ints_q6_k(const Src& R, size_t off, const int16_t* q, __m512i* isum, float*
 // Any other type: u8 codes (below 64 for all of them) decoded into a buffer (16 rows of kKc), sub-blocks of
 // sb = 16 or 32.
 template <int M>
-void ints_codes(const uint8_t* codes, int64_t kc, int sb, const int16_t* q, __m512i* isum) {
+void ints_codes(const uint8_t* codes, int64_t kc, int sb, const int16_t* q, int mr, __m512i* isum) {
+  const int m = rows_of<M>(mr);
   const Rows16 R{codes, kKc};
   const int units = sb / 16;  // 16-byte units per sub-block
   for (int64_t s = 0; s < kc / sb; ++s) {
-    __m512i acc[2 * M];
-    zero<M>(acc);
-    for (int u = 0; u < units; ++u) {
-      __m512i v[4];
-      load_quads(R, static_cast<size_t>(sb * s + 16 * u), v);
+    for_chunks(m, [&](auto i0, auto cn) TS_ALWAYS_INLINE {
+      constexpr int C = decltype(cn)::value;
+      __m512i acc[2 * C];
+      zero<C>(acc);
+      for (int u = 0; u < units; ++u) {
+        __m512i v[4];
+        load_quads(R, static_cast<size_t>(sb * s + 16 * u), v);
 #pragma GCC unroll 4
-      for (int e = 0; e < 4; ++e) dot_quad<M>(acc, v[e], v[e], q + M * (sb * s + 16 * u + 4 * e));
-    }
-    total<M>(acc, isum + s * M);
+        for (int e = 0; e < 4; ++e) dot_quad<C>(acc, v[e], v[e], q + m * (sb * s + 16 * u + 4 * e) + 4 * i0);
+      }
+      total<C>(acc, isum + s * m + i0);
+    });
   }
 }
 
 // The fp32 part of one k-block, as the GEMM tile: Y[i][masked lanes] = [Y +] Σ_s in order. corr: null where it
 // would be all zeros (formats with offset 0).
 template <int M, bool kMins, bool kRowOrder>
-void finish(const __m512i* isum, const float* ws, const float* wm, int64_t ns, const float* dx, const float* sx,
-            const int32_t* corr, int64_t lds, float* y, int64_t ldy, __mmask16 mask, bool accumulate) {
+void finish(const __m512i* isum, int mr, const float* ws, const float* wm, int64_t ns, const float* dx,
+            const float* sx, const int32_t* corr, int64_t lds, float* y, int64_t ldy, __mmask16 mask, bool accumulate) {
+  const int m = rows_of<M>(mr);
 #pragma GCC unroll 4
-  for (int i = 0; i < M; ++i) {
+  for (int i = 0; i < m; ++i) {
     const float* dxi = dx + i * lds;
     const float* sxi = sx + i * lds;
     __m512 f = _mm512_setzero_ps();
     for (int64_t s = 0; s < ns; ++s) {
-      __m512i v = isum[s * M + i];
+      __m512i v = isum[s * m + i];
       if (corr) v = _mm512_add_epi32(v, _mm512_set1_epi32(corr[i * lds + s]));
       f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_load_ps(ws + kG * s), _mm512_set1_ps(dxi[s])),
                           f);
@@ -233,12 +273,13 @@ void finish(const __m512i* isum, const float* ws, const float* wm, int64_t ns, c
 // Interleaved weights (interleave.h; rows a multiple of 16): group g's 16 rows are one stream at 16g·row_stride,
 // read by Src (an Il16), lanes in row order.
 template <int M, class Src>
-void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
+void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q, int mr,
                       const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy,
                       size_t block_bytes) {
+  const int m = rows_of<M>(mr);
   const int64_t k = W.cols, lds = k / f.sb;
   const auto* base = static_cast<const uint8_t*>(W.data);
-  alignas(64) __m512i isum[kMaxSub * M];
+  alignas(64) __m512i isum[kMaxSub * (M > 0 ? M : kGemvMaxRows)];
   alignas(64) float ws[kMaxSub * kG], wm[kMaxSub * kG];
   Sweep sweep;
   for (int64_t g = g0; g < g1; ++g) {
@@ -251,37 +292,38 @@ void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int6
     for (int64_t k0 = 0; k0 < k; k0 += kKc) {
       const int64_t kc = k - k0 < kKc ? k - k0 : kKc, ns = kc / f.sb;
       const size_t off = static_cast<size_t>(k0 / kKc) * block_bytes;
-      const int16_t* qk = q + M * k0;
+      const int16_t* qk = q + m * k0;
       const int64_t s0 = k0 / f.sb;
       if constexpr (std::is_same_v<Src, Il16Q8_0>)
-        ints_q8_0<M>(R, off, static_cast<int>(kc / 32), qk, isum, ws, sweep);
+        ints_q8_0<M>(R, off, static_cast<int>(kc / 32), qk, m, isum, ws, sweep);
       else if constexpr (std::is_same_v<Src, Il16Q4_K>)
-        ints_q4_k<M>(R, off, qk, isum, ws, wm, sweep);
+        ints_q4_k<M>(R, off, qk, m, isum, ws, wm, sweep);
       else
-        ints_q6_k<M>(R, off, qk, isum, ws, sweep);
+        ints_q6_k<M>(R, off, qk, m, isum, ws, sweep);
       const int32_t* ck = f.offset != 0 ? corr + s0 : nullptr;
       if (f.mins)
-        finish<M, true, true>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
+        finish<M, true, true>(isum, m, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
       else
-        finish<M, false, true>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
+        finish<M, false, true>(isum, m, ws, wm, ns, dx + s0, sx + s0, ck, lds, y, ldy, 0xFFFF, k0 > 0);
     }
   }
 }
 
 template <int M>
-void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q,
+void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q, int mr,
                const float* dx, const float* sx, const int32_t* corr, float* Y, int64_t ldy, size_t block_bytes) {
+  const int m = rows_of<M>(mr);
   if (W.interleaved) {
     switch (t) {
-      case DType::Q8_0: return gemv_interleaved<M, Il16Q8_0>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-      case DType::Q4_K: return gemv_interleaved<M, Il16Q4_K>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-      default: return gemv_interleaved<M, Il16Q6_K>(f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+      case DType::Q8_0: return gemv_interleaved<M, Il16Q8_0>(f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+      case DType::Q4_K: return gemv_interleaved<M, Il16Q4_K>(f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+      default: return gemv_interleaved<M, Il16Q6_K>(f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     }
   }
   const int64_t k = W.cols, lds = k / f.sb;
   // not W.row(): an inline function compiled here could stand in for other files' copies (ODR note, quant_impl.h)
   const auto* base = static_cast<const uint8_t*>(W.data);
-  alignas(64) __m512i isum[kMaxSub * M];
+  alignas(64) __m512i isum[kMaxSub * (M > 0 ? M : kGemvMaxRows)];
   alignas(64) float ws[kMaxSub * kG], wm[kMaxSub * kG];
   alignas(64) uint8_t codes[kG][kKc];
   Sweep sweep;
@@ -296,12 +338,12 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
     for (int64_t k0 = 0; k0 < k; k0 += kKc) {
       const int64_t kc = k - k0 < kKc ? k - k0 : kKc, ns = kc / f.sb;
       const size_t off = static_cast<size_t>(k0 / kKc) * block_bytes;
-      const int16_t* qk = q + M * k0;
+      const int16_t* qk = q + m * k0;
       const int64_t s0 = k0 / f.sb;
       switch (t) {
-        case DType::Q8_0: ints_q8_0<M>(R, off, static_cast<int>(kc / 32), qk, isum, ws, sweep); break;
-        case DType::Q4_K: ints_q4_k<M>(R, off, qk, isum, ws, wm, sweep); break;
-        case DType::Q6_K: ints_q6_k<M>(R, off, qk, isum, ws, sweep); break;
+        case DType::Q8_0: ints_q8_0<M>(R, off, static_cast<int>(kc / 32), qk, m, isum, ws, sweep); break;
+        case DType::Q4_K: ints_q4_k<M>(R, off, qk, m, isum, ws, wm, sweep); break;
+        case DType::Q6_K: ints_q6_k<M>(R, off, qk, m, isum, ws, sweep); break;
         default:
           sweep.step(static_cast<int>(kc / 32));
           int8_detail::decode_sliver_avx512(t, f, R.p, R.s, kG, kG, k0, kc, &codes[0][0], kKc, ws, wm);
@@ -309,14 +351,14 @@ void gemv_rows(DType t, const Int8Format& f, const WeightView& W, int64_t g0, in
             _mm512_store_ps(ws + kG * s, _mm512_permutexvar_ps(lane_rows(), _mm512_load_ps(ws + kG * s)));
             _mm512_store_ps(wm + kG * s, _mm512_permutexvar_ps(lane_rows(), _mm512_load_ps(wm + kG * s)));
           }
-          ints_codes<M>(&codes[0][0], kc, f.sb, qk, isum);
+          ints_codes<M>(&codes[0][0], kc, f.sb, qk, m, isum);
           break;
       }
       const int32_t* ck = f.offset != 0 ? corr + s0 : nullptr;
       if (f.mins)
-        finish<M, true, false>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
+        finish<M, true, false>(isum, m, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
       else
-        finish<M, false, false>(isum, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
+        finish<M, false, false>(isum, m, ws, wm, ns, dx + s0, sx + s0, ck, lds, Y + r0, ldy, mask, k0 > 0);
     }
   }
 }
@@ -377,10 +419,11 @@ void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes) {
   switch (m) {
-    case 1: return gemv_rows<1>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-    case 2: return gemv_rows<2>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-    case 3: return gemv_rows<3>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
-    default: return gemv_rows<4>(t, f, W, g0, g1, q, dx, sx, corr, Y, ldy, block_bytes);
+    case 1: return gemv_rows<1>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    case 2: return gemv_rows<2>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    case 3: return gemv_rows<3>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    case 4: return gemv_rows<4>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    default: return gemv_rows<0>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
   }
 }
 

@@ -246,11 +246,11 @@ TEST(MatmulInt16, GemvIsBitIdenticalToTheGemmForEveryTypeFewRowsAndAwkwardShapes
       for (int64_t rows : {37, 5}) {
         Weights w;
         ASSERT_TRUE(make_weights(t, rows, k, 11 + static_cast<uint32_t>(k + rows), &w)) << name(t);
-        const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, big = int16_detail::kGemvMaxRows + 3;
+        const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, most = int16_detail::gemv_max_rows(t), big = most + 3;
         const std::vector<float> X = random_activations(static_cast<size_t>(big * ldx), 31 + static_cast<uint32_t>(k));
         std::vector<float> gemm(static_cast<size_t>(big * ldy), kSentinel);
-        matmul_int16(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool);  // m > kGemvMaxRows: the GEMM
-        for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
+        matmul_int16(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool);  // m > gemv_max_rows: the GEMM
+        for (int64_t m = 1; m <= most; ++m) {
           const std::string what =
               name(t) + " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
           std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
@@ -344,7 +344,7 @@ TEST(MatmulInt16, GroupedProductsAreBitIdenticalToOneAtATime) {
   ASSERT_TRUE(make_weights(DType::Q4_K, 48, k, 5, &up));
   for (int threads : {1, 2}) {
     ThreadPool pool(threads);
-    for (int64_t m = 1; m <= int16_detail::kGemvMaxRows; ++m) {
+    for (int64_t m = 1; m <= int16_detail::gemv_max_rows(DType::Q6_K); ++m) {  // the fewest of the three types
       const std::string what = "threads=" + std::to_string(threads) + " m=" + std::to_string(m);
       const int64_t ldx = k + 5;
       const std::vector<float> X = random_activations(static_cast<size_t>(m * ldx), 40 + static_cast<uint32_t>(m));
@@ -403,6 +403,7 @@ TEST(MatmulInt16, GroupDeclinesWhereTheGemvDoesNotRun) {
   };
   const GroupProduct a{q8.view(), X.data(), k, y.data(), 32};
   EXPECT_TRUE(declines({a}, int16_detail::kGemvMaxRows + 1, false));              // the GEMM's rows
+  EXPECT_TRUE(declines({a}, int16_detail::gemv_max_rows(DType::Q8_0) + 1, false));
   EXPECT_TRUE(declines({a, {f16.view(), X.data(), k, y.data(), 32}}, 1, false));  // no int16 form
   EXPECT_TRUE(declines({a, {small.view(), X.data(), k, y.data(), 8}}, 1, false));  // under one group
   EXPECT_TRUE(declines({a, {other.view(), X.data(), k, y.data(), 48}}, 1, true));  // aligned, unequal rows
