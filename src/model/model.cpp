@@ -369,10 +369,12 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
       rope_table(pos, rope_inv_freq_, &rope_cs[static_cast<size_t>((off[s] + i) * 2 * rope_half)]);
     }
 
-  // With kInt16 (or kFast) and few rows, q, k and v (and gate and up, with SwiGLU) go through the int16 GEMV in one
-  // pass each (matmul_int16_group: the same bits as one product at a time); it declines, and the products run one at
-  // a time, where that GEMV does not apply.
-  const bool grouped = (precision_ == Precision::kInt16 || precision_ == Precision::kFast) && N <= kRowwiseMaxRows;
+  // With kInt16 and the rows its GEMV takes (up to 32: short prompts, speculative verification), or kFast and at
+  // most kRowwiseMaxRows rows (above them kFast is int8), q, k and v (and gate and up, with SwiGLU) go through the
+  // int16 GEMV in one pass each (matmul_int16_group: the same bits as one product at a time); it declines, and the
+  // products run one at a time, where that GEMV does not apply (a weight type without it, too many rows).
+  const bool grouped =
+      precision_ == Precision::kInt16 || (precision_ == Precision::kFast && N <= kRowwiseMaxRows);
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];

@@ -16,9 +16,9 @@
 //
 // Precision::kInt16 (--precision int16) keeps the default bar (at least twice as exact as llama.cpp) at integer
 // speed: activations are rounded to int16 per block of 32 and multiplied with the weights' integer codes by AVX-512
-// VNNI's vpdpwssd (matmul_int16.h has the formula). Unlike kFast it runs at every m: a GEMV for m <= 4 rows whose
-// outputs are bit-identical to the GEMM's, so every position gets the same numbers however many positions a call
-// evaluates. Same types as kFast; other types (F32, F16, BF16) and CPUs without AVX-512 VNNI compute exactly what
+// VNNI's vpdpwssd (matmul_int16.h has the formula). Unlike kFast it runs at every m: a GEMV for few rows (up to
+// 12-32 by type) whose outputs are bit-identical to the GEMM's, so every position gets the same numbers however many
+// positions a call evaluates. Same types as kFast; other types (F32, F16, BF16) and CPUs without AVX-512 VNNI compute exactly what
 // kExact does, at every m.
 #pragma once
 
@@ -122,8 +122,9 @@ struct GroupProduct {
 // aligned = false: the weight-row groups of all the products are split between the threads as one range.
 // aligned = true (every W the same rows, a multiple of 16): a unit of work is one row range of every product,
 // followed by epilogue(r0, r1) on the same thread for those rows (gate and up, then SwiGLU on the rows just made).
-// Returns false, computing nothing, where the GEMV does not run: m > 4, more than 8 products, a type without an
-// int16 form, a CPU without AVX-512 VNNI, fewer than 16 rows, or unequal rows when aligned.
+// Returns false, computing nothing, where the GEMV does not run: m above a product type's GEMV rows (Q8_0, Q4_K 32,
+// Q6_K 12, others 16: matmul_int16.h), more than 8 products, a type without an int16 form, a CPU without AVX-512
+// VNNI, fewer than 16 rows, or unequal rows when aligned.
 bool matmul_int16_group(std::span<const GroupProduct> group, int64_t m, ThreadPool& pool, bool aligned,
                         const std::function<void(int64_t r0, int64_t r1)>& epilogue = {});
 

@@ -223,6 +223,9 @@ void expect_int16_logits_independent_of_chunking(const std::string& path, std::i
   const std::vector<float> whole = logits_in_chunks(*m, ids, 40, two);
   expect_same_bits(whole, logits_in_chunks(*m, ids, 1, one), V, path + " kInt16: one call vs token by token");
   expect_same_bits(whole, logits_in_chunks(*m, ids, 5, two), V, path + " kInt16: one call vs chunks of 5");
+  // 40 rows: the GEMM; chunks of 13: the GEMV, grouped for Q8_0 and Q4_K, one product at a time where Q6_K (whose
+  // GEMV stops at 12 rows) takes the GEMM
+  expect_same_bits(whole, logits_in_chunks(*m, ids, 13, two), V, path + " kInt16: one call vs chunks of 13");
 
   // kExact: reported, not asserted (its products take vec_dot for up to 4 rows, the GEMM above)
   m->set_precision(Precision::kExact);
