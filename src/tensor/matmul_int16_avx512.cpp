@@ -1,5 +1,5 @@
 // AVX-512 VNNI pieces of the int16 GEMM (layouts and formula: matmul_int16.h). The GEMV for m <= 4 rows is in
-// matmul_int16_gemv_avx512.cpp.
+// matmul_gemv_avx512.cpp.
 //
 // Register tile: kMr = 6 activation rows × kNr = 32 weight rows. A zmm of weights holds 2 consecutive k of 16
 // weight rows (one dword of two int16 per row); vpdpwssd multiplies it with the same two k of one activation row

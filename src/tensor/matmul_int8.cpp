@@ -318,6 +318,36 @@ bool int8_isa_available() {
 
 }  // namespace
 
+namespace int8_detail {
+int64_t gemv_max_rows(DType t) { return t == DType::Q8_0 ? 16 : 0; }
+}  // namespace int8_detail
+
+namespace {
+
+constexpr int64_t kGemvGroup = 16;  // weight rows per GEMV group (the lanes of one zmm)
+
+// The int8 GEMV (matmul_int8.h): the activations quantized once by the calling thread, then the weight rows split
+// between the threads in contiguous chunks of whole groups.
+void gemv(const Int8Format& f, const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+          ThreadPool& pool) {
+  const int64_t k = W.cols, ns = k / f.sb;
+  const size_t q_bytes = static_cast<size_t>((m * k + 63) / 64 * 64), t_bytes = static_cast<size_t>(m * ns) * 4;
+  thread_local AlignedBytes buf;  // per calling thread: repeated calls do not allocate
+  uint8_t* p = buf.get(q_bytes + 3 * t_bytes);
+  auto* q = reinterpret_cast<int8_t*>(p);
+  auto* dx = reinterpret_cast<float*>(p + q_bytes);
+  float* sx = dx + m * ns;
+  auto* corr = reinterpret_cast<int32_t*>(sx + m * ns);
+  int8_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
+  const int64_t groups = (W.rows + kGemvGroup - 1) / kGemvGroup;
+  const size_t block_bytes = row_bytes(W.type, 256);
+  pool.parallel_for(groups, std::max<int64_t>(1, groups / (4 * pool.size())), [&](int64_t g0, int64_t g1, int) {
+    int8_detail::gemv_avx512(W.type, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy, block_bytes);
+  });
+}
+
+}  // namespace
+
 bool fast_matmul_available(DType t) {
   Int8Format f;
   return int8_isa_available() && int8_detail::int8_format(t, kFastBlock, &f);
@@ -329,6 +359,10 @@ void matmul_int8(const WeightView& W, const float* X, int64_t m, int64_t ldx, fl
   if (!int8_isa_available() || !int8_detail::int8_format(W.type, act_block, &f) || m <= 0 || W.rows <= 0 ||
       W.cols <= 0) {
     matmul(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
+  if (m <= int8_detail::gemv_max_rows(W.type) && W.rows >= kGemvGroup) {
+    gemv(f, W, X, m, ldx, Y, ldy, pool);
     return;
   }
   int8_detail::blocked_matmul(int8_detail::int8_kernel_avx512(), f, W, X, m, ldx, Y, ldy, pool);

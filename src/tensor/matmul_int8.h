@@ -137,4 +137,30 @@ bool pack_b_codes_avx512(DType t, int sb, const uint8_t* base, size_t stride, in
 // multiple of 16, out 64-byte aligned.
 void transpose_dwords_avx512(const int32_t* src, int64_t ld, int nr, int64_t n, int32_t* out);
 
+// ---- the int8 GEMV: kFast for a few activation rows (matmul_gemv_avx512.cpp, beside the int16 GEMV it shares its
+// code with; AVX-512 VNNI CPUs only) ----
+// Each group of 16 weight rows is read once and decoded in registers for all m rows (the GEMM packs a sliver per
+// k-block and pays that back only over many rows); one vpdpbusd per quad of elements, row and group. Its outputs are
+// bit-identical to the GEMM's: the same quantized activations, exact integer sub-block sums, and the GEMM tile's
+// fp32 operations in its order (per k-block of kKc: f = 0, f = fma(float(Σ + corr), ws·dx, f), f = f − wm·Σx;
+// Y = [Y +] f).
+// The most rows it takes, and up to how many it takes for type t: Q8_0 up to 16, no other type (0). Measured on
+// Zen 4, one thread, weights in L2, k = 2048, µs per activation row, GEMV / GEMM: Q8_0 m = 5: 5 / 7, 8: 4 / 7,
+// 12: 4 / 5, 16: 4 / 5; Q4_K 5: 10 / 13, 8: 9 / 13; Q6_K 5: 11 / 12, 8: 11 / 12; Q4_0 5: 20-33 / 23. End to end
+// (1.1B files, --fast, 2 threads, 4 alternating rounds, medians, positions/s): Q8_0 pp5 73.0 -> 85.3, pp8
+// 92.6 -> 105.8; Q4_K_M pp5 95 -> 83, pp8 105 -> 106 (memory-bound there: the weights stream at the same rate
+// either way), so Q4_K and Q6_K keep the GEMM.
+constexpr int64_t kGemvMaxRows = 16;
+int64_t gemv_max_rows(DType t);
+// Quantizes m rows of X (k columns, row stride ldx; k a multiple of 32) as pack_a does, in the GEMV's layout: the
+// quad of elements e .. e+3 of row i at q + m·e + 4i (m·k bytes); per product sub-block ([m][k / f.sb]) dx, Σx
+// (written only when the format has mins) and corr = −offset·Σq.
+void quantize_rows_avx512(const Int8Format& f, const float* x, int64_t ldx, int64_t m, int64_t k, int8_t* q,
+                          float* dx, float* sx, int32_t* corr);
+// Y[i, r] (row stride ldy) for i < m and weight rows r in the groups [g0, g1) of 16, from quantize_rows' output.
+// W.rows >= 16 (a last partial group is read as the matrix's last 16 rows); block_bytes: row_bytes(t, 256).
+void gemv_avx512(DType t, const Int8Format& f, const WeightView& W, int64_t g0, int64_t g1, const int8_t* q,
+                 const float* dx, const float* sx, const int32_t* corr, int m, float* Y, int64_t ldy,
+                 size_t block_bytes);
+
 }  // namespace ts::int8_detail

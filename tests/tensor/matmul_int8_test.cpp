@@ -10,6 +10,7 @@
 //    A kernel that dropped or mis-scaled a block would exceed both by orders of magnitude.
 //  * Where the int8 path does not run (no AVX-512 VNNI, fp weights) kFast is bit-identical to kExact; for
 //    m <= kFastMinRows it is kInt16's GEMV where that runs, else kExact.
+//  * The int8 GEMV (a few rows) is bit-identical to the int8 GEMM.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -172,6 +173,48 @@ TEST(MatmulInt8, SimdMatchesReferenceAndBoundForEveryTypeAndShape) {
         if (!make_weights(t, n, k, 7 + static_cast<uint32_t>(n), &w)) break;
         for (int64_t m : {1, 7, 130})
           for (int act : {kFastBlock, kFastFineBlock}) check_int8(w, m, act, pool);
+      }
+    }
+  }
+}
+
+// The int8 GEMV (m <= gemv_max_rows(type)) gives each output the GEMM's bits: the first m rows of a product of more
+// rows than the GEMV takes (the GEMM, whose rows do not depend on each other) are the GEMV's. Every type it takes,
+// both activation blocks (16 splits Q8_0's and Q4_K's sub-blocks), n = 37 (a 5-row last group read as the last 16
+// rows) and n = 5 (fewer rows than a group: the GEMM), k with a partial last k-block of 512 and one of 32 columns;
+// Y's padding untouched; and the reference and exact bounds (check_int8) at the most rows it takes.
+TEST(MatmulInt8, GemvIsBitIdenticalToTheGemmForEveryTypeFewRowsAndAwkwardShapes) {
+  ThreadPool pool(2);
+  for (DType t : kTypes) {
+    if (!fast_matmul_available(t)) {
+      std::printf("[  NOTE    ] no int8 path for %s on this CPU (needs AVX-512 VNNI): not tested\n", name(t).c_str());
+      continue;
+    }
+    if (int8_detail::gemv_max_rows(t) == 0) continue;  // the GEMM at every m
+    const bool kquant = traits(t).block_elems == 256;
+    for (int64_t k : kquant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 544, 2048}) {
+      for (int64_t rows : {37, 5}) {
+        Weights w;
+        ASSERT_TRUE(make_weights(t, rows, k, 11 + static_cast<uint32_t>(k + rows), &w)) << name(t);
+        for (int act : {kFastBlock, kFastFineBlock}) {
+          const int64_t n = w.rows, ldx = k + 3, ldy = n + 2, most = int8_detail::gemv_max_rows(t), big = most + 3;
+          const std::vector<float> X =
+              random_activations(static_cast<size_t>(big * ldx), 31 + static_cast<uint32_t>(k));
+          std::vector<float> gemm(static_cast<size_t>(big * ldy), kSentinel);
+          matmul_int8(w.view(), X.data(), big, ldx, gemm.data(), ldy, pool, act);  // more rows: the GEMM
+          for (int64_t m = 1; m <= most; ++m) {
+            const std::string what = name(t) + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                     " k=" + std::to_string(k) + " act=" + std::to_string(act);
+            std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel);
+            matmul_int8(w.view(), X.data(), m, ldx, y.data(), ldy, pool, act);
+            for (int64_t i = 0; i < m; ++i)
+              for (int64_t j = 0; j < ldy; ++j) {
+                const size_t e = static_cast<size_t>(i * ldy + j);
+                ASSERT_EQ(y[e], gemm[e]) << what << " Y[" << i << "][" << j << "]" << (j >= n ? " (padding)" : "");
+              }
+          }
+          check_int8(w, most, act, pool);
+        }
       }
     }
   }
