@@ -15,6 +15,7 @@
 #include "model/attention.h"
 #include "tensor/interleave.h"
 #include "tensor/quant.h"
+#include "tensor/vec_ops.h"
 
 namespace ts {
 
@@ -122,10 +123,7 @@ void rms_norm_rows(const float* x, const float* w, float* y, int64_t n, int64_t 
 // SwiGLU's gate: gate ← silu(gate) ⊙ up = g / (1 + e^−g) · up for j in [j0, j1). (Storing the exps first so that
 // the divisions vectorize measured slower: the loop is bound by the expf calls.)
 void swiglu_range(float* gate, const float* up, int64_t j0, int64_t j1) {
-  for (int64_t j = j0; j < j1; ++j) {
-    const float g = gate[j];
-    gate[j] = g / (1.0f + std::exp(-g)) * up[j];
-  }
+  silu_mul(gate + j0, up + j0, j1 - j0);  // vectorised; each element's value independent of the range (vec_ops.h)
 }
 
 // swiglu_range over n values split across the pool's threads (each element computed the same way by one thread).

@@ -66,4 +66,19 @@ int64_t indices_above(const float* z, int64_t n, float threshold, int32_t* idx) 
   return c;
 }
 
+void silu_mul_ref(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  switch (active_isa()) {
+    case Isa::kAvx512: return vec_detail::silu_mul_avx512(gate, up, n);
+    case Isa::kAvx2: return vec_detail::silu_mul_avx2(gate, up, n);
+    default: return silu_mul_ref(gate, up, n);
+  }
+}
+
 }  // namespace ts

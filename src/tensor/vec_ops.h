@@ -33,4 +33,10 @@ void accumulate_logits_ref(LogitAccumulator& acc, const float* z, int64_t n, flo
 // Writes the indices i < n with z[i] > threshold to idx (capacity n) and returns their count, in increasing order.
 int64_t indices_above(const float* z, int64_t n, float threshold, int32_t* idx);
 
+// SwiGLU's gate: gate[i] ← silu(gate[i])·up[i] = gate[i] / (1 + e^−gate[i]) · up[i], for i < n (the vector exp
+// above: within a few fp32 ulps of the reference's std::exp; far below −88 the vector form gives a tiny number
+// where the reference gives 0).
+void silu_mul(float* gate, const float* up, int64_t n);
+void silu_mul_ref(float* gate, const float* up, int64_t n);
+
 }  // namespace ts

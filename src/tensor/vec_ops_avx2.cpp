@@ -128,4 +128,19 @@ int64_t indices_above_avx2(const float* z, int64_t n, float threshold, int32_t* 
   return c;
 }
 
+// Every element takes the same vector operations, the tail through masks (as silu_mul_avx512).
+void silu_mul_avx2(float* gate, const float* up, int64_t n) {
+  auto one = [](__m256 g, __m256 u) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(gate + i, one(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  if (i < n) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - i)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(gate + i, m, one(_mm256_maskload_ps(gate + i, m), _mm256_maskload_ps(up + i, m)));
+  }
+}
+
 }  // namespace ts::vec_detail

@@ -129,4 +129,19 @@ int64_t indices_above_avx512(const float* z, int64_t n, float threshold, int32_t
   return c;
 }
 
+// Every element takes the same vector operations, the tail through masks: an element's value does not depend on
+// where a call's range starts or ends (the model's batch invariance relies on that).
+void silu_mul_avx512(float* gate, const float* up, int64_t n) {
+  auto one = [](__m512 g, __m512 u) {
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(gate + i, one(_mm512_loadu_ps(gate + i), _mm512_loadu_ps(up + i)));
+  if (i < n) {
+    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(gate + i, m, one(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
 }  // namespace ts::vec_detail

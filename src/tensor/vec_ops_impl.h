@@ -27,5 +27,7 @@ void accumulate_logits_avx2(LogitAccumulator& acc, const float* z, int64_t n, fl
 void accumulate_logits_avx512(LogitAccumulator& acc, const float* z, int64_t n, float z_target);
 int64_t indices_above_avx2(const float* z, int64_t n, float threshold, int32_t* idx);
 int64_t indices_above_avx512(const float* z, int64_t n, float threshold, int32_t* idx);
+void silu_mul_avx2(float* gate, const float* up, int64_t n);
+void silu_mul_avx512(float* gate, const float* up, int64_t n);
 
 }  // namespace ts::vec_detail

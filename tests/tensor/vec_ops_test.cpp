@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -70,6 +71,30 @@ TEST_P(VecOps, IndicesAboveListsExactlyTheLargerOnesInOrder) {
     if (z[i] > 1.5f) want.push_back(static_cast<int32_t>(i));
   ASSERT_EQ(c, static_cast<int64_t>(want.size()));
   for (int64_t i = 0; i < c; ++i) EXPECT_EQ(idx[i], want[i]);
+}
+
+// SwiGLU's gate, g / (1 + e^−g) · u, against the same formula in double: within a few fp32 roundings (the exp's
+// 3e-7, a division, a product), for g across the exp's range and beyond it (±100: the vector exp clamps, the value
+// is ~0 or g·u); and each element's value is the same bits however a call's range is cut (the model's batch
+// invariance relies on it).
+TEST_P(VecOps, SiluMulWithinAFewRoundingsAndIndependentOfTheRange) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> g_dist(-30.f, 30.f), u_dist(-3.f, 3.f);
+  const int n = 1037;
+  std::vector<float> gate(n), up(n);
+  for (int i = 0; i < n; ++i) gate[i] = g_dist(rng), up[i] = u_dist(rng);
+  for (float edge : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 100.0f, -100.0f}) gate[rng() % n] = edge;
+  std::vector<float> whole = gate;
+  silu_mul(whole.data(), up.data(), n);
+  for (int i = 0; i < n; ++i) {
+    const double g = gate[i], want = g / (1.0 + std::exp(-g)) * up[i];
+    EXPECT_NEAR(whole[i], want, 1e-6 * std::fabs(want) + 1e-30) << "g = " << g;
+  }
+  std::vector<float> pieces = gate;
+  for (int i0 = 0, len = 1; i0 < n; i0 += len, len = len % 23 + 3)
+    silu_mul(pieces.data() + i0, up.data() + i0, std::min(len, n - i0));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(pieces[i], whole[i]) << i;
+  silu_mul(pieces.data(), up.data(), 0);  // nothing to do
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, VecOps, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
