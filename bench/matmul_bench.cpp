@@ -5,8 +5,9 @@
 // Arguments of each case: m, k, n, weight type (ggml id), threads. BM_MatmulFast: the same with Precision::kFast
 // (int8 activations per block of 32, AVX-512 VNNI; for F16 weights and activations rounded to 13-bit integers); BM_MatmulFastFine: blocks of 16 (the FFN down projection);
 // BM_MatmulInt16: Precision::kInt16 (int16 activations per block of 32, AVX-512 VNNI; m = 512, 4 and 1).
-// BM_GemvStream: m = 1 and 4, exact and int16 (row and interleaved layouts), with the weights streamed from memory as
-// in generation.
+// BM_GemvStream: m = 1 and 4 (generation), 8 and 16 (speculative verification, short prompts: the GEMVs up to
+// gemv_max_rows), exact and int16 (row and interleaved layouts), with the weights streamed from memory as in
+// generation.
 // Compare with the machine's measured peaks (docs/performance.md) and always measure a baseline in the same run:
 // the cores may be shared.
 #include <benchmark/benchmark.h>
@@ -147,7 +148,7 @@ void BM_GemvStream(benchmark::State& state) {
 }
 
 BENCHMARK(BM_GemvStream)
-    ->ArgsProduct({{1, 4}, {2048}, {5632}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
+    ->ArgsProduct({{1, 4, 8, 16}, {2048}, {5632}, {static_cast<int64_t>(DType::Q8_0), static_cast<int64_t>(DType::Q4_K),
                                            static_cast<int64_t>(DType::Q6_K)}, {1, 2}, {0, 2, 3}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

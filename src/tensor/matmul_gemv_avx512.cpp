@@ -343,10 +343,14 @@ void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int6
   Sweep sweep;
   for (int64_t g = g0; g < g1; ++g) {
     const Src R{base + static_cast<size_t>(g * kG) * W.row_stride, W.row_stride};
-    // no sweep: a group's blocks are read in address order (Q6_K's body is stored in its reading order), one
-    // sequential stream that the hardware prefetcher follows; sweeping the next group as well measured 7% slower
-    // (2 threads, the 1.1B Q8_0 model's products), and reading Q6_K's body out of order 2x slower
-    sweep.start(R.p, 0, k / 32);
+    // For 1-4 rows (memory-bound) no sweep: a group's blocks are read in address order (Q6_K's body is stored in its
+    // reading order), one sequential stream that the hardware prefetcher follows; sweeping the next group as well
+    // measured 7% slower (2 threads, the 1.1B Q8_0 model's products), and reading Q6_K's body out of order 2x
+    // slower. For more rows (M = 0: the integer work outlasts the stream) the next group is swept into L2:
+    // BM_GemvStream 2 threads, ms, without / with: Q8_0 m = 8 0.95-1.20 / 0.69-0.84, m = 16 1.44-1.66 / 1.19-1.27;
+    // Q4_K m = 8 0.85-0.91 / 0.76-0.87; Q6_K m = 8 1.26-1.48 / 1.03-1.04.
+    const size_t group_bytes = static_cast<size_t>(kG) * W.row_stride;
+    sweep.start(R.p + group_bytes, M == 0 && g + 1 < g1 ? group_bytes : 0, k / 32);
     run_group<M, A, true>(f, k, m, dx, sx, corr, Y + g * kG, ldy, 0xFFFF, isum, ws, wm,
                           [&](int64_t k0, int64_t kc, __m512i* is, float* w_s, float* w_m) {
                             const size_t off = static_cast<size_t>(k0 / kKc) * block_bytes;
