@@ -8,15 +8,23 @@
 //                 argmax: the wait before the first generated token of a -p token prompt (-p 0: of the short prompt).
 //   generation:   a fresh cache, a short prompt of kGenPrompt random ids, then -n single-token forward calls, each
 //                 feeding the argmax of the previous logits; gen_tokens_per_s = n / seconds of those n calls.
+//   read:         after each generation repetition, a plain read of the weight bytes a generated token streams (every
+//                 matrix but the embedding table, which is looked up by row, unless it doubles as the classifier),
+//                 each matrix split across the threads as the products split it: the memory-bandwidth bound of that
+//                 minute. gen_gb_per_s = those bytes × tokens/s; gen_of_read = the median of the repetitions'
+//                 gen_gb_per_s / read_gb_per_s (the bound moves with the machine's neighbours, so both are measured
+//                 together).
 // Each part runs once as a warm-up (at most 32 prompt tokens and 1 generated token, like llama-bench: it faults in
 // the weights and wakes the threads), then -r times; the table shows median, min and max. Peak RSS is the process's
 // ru_maxrss (mapped weight pages count once touched).
 //
-// --format json: one object on the last line of stdout: prompt_tokens_per_s, gen_tokens_per_s, ttft_ms (medians,
-// null for a skipped part), their _min/_max, rss_mb, and the run's parameters.
+// --format json: one object on the last line of stdout: prompt_tokens_per_s, gen_tokens_per_s, ttft_ms, gen_gb_per_s,
+// read_gb_per_s (medians, null for a skipped part), their _min/_max, gen_of_read, streamed_bytes_per_token, rss_mb,
+// and the run's parameters.
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -25,6 +33,7 @@
 #include "common.h"
 #include "runtime/engine.h"
 #include "runtime/scorer.h"
+#include "tensor/vec_ops.h"
 
 namespace ts::cli {
 
@@ -143,6 +152,31 @@ class Bench {
   double checksum_ = 0;  // keeps the results observable
 };
 
+// The weight bytes one generated token streams, as whole 64-bit words: every matrix but the embedding table (looked
+// up by row), which is the classifier too where the file has no output.weight.
+std::vector<std::pair<const uint64_t*, int64_t>> streamed_words(const gguf::File& f) {
+  const bool tied = f.tensor("output.weight") == nullptr;
+  std::vector<std::pair<const uint64_t*, int64_t>> out;
+  for (const auto& t : f.tensors())
+    if (t.dims.size() >= 2 && (tied || t.name != "token_embd.weight"))
+      out.emplace_back(reinterpret_cast<const uint64_t*>(t.data), static_cast<int64_t>(t.n_bytes / 8));
+  return out;
+}
+
+// Seconds to read the words once, each matrix split across the pool's threads in chunks (as the products split it).
+double read_seconds(const std::vector<std::pair<const uint64_t*, int64_t>>& words, ThreadPool& pool,
+                    uint64_t& checksum) {
+  std::atomic<uint64_t> sum{0};
+  const auto t0 = Clock::now();
+  for (const auto& [p, n] : words)
+    pool.parallel_for(n, int64_t{1} << 14, [&, p = p](int64_t a, int64_t b, int) {
+      sum.fetch_add(sum_words(p + a, b - a), std::memory_order_relaxed);
+    });
+  const double sec = seconds_since(t0);
+  checksum += sum.load();
+  return sec;
+}
+
 double rss_mb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -161,7 +195,12 @@ int run_bench(const Opts& o) {
   Bench b(m, pool, o);
   const std::vector<int32_t>& ttft_ids = o.prompt > 0 ? b.prompt_ids() : b.gen_prompt_ids();
 
-  Series pp, tg, ttft;  // tokens/s, tokens/s, ms
+  const auto streamed = streamed_words(m.file());
+  double streamed_bytes = 0;  // per generated token
+  for (const auto& w : streamed) streamed_bytes += 8.0 * static_cast<double>(w.second);
+  uint64_t read_checksum = 0;
+
+  Series pp, tg, ttft, gen_gbs, read_gbs, gen_of_read;  // tokens/s, tokens/s, ms, GB/s, GB/s, ratio
   for (int rep = -1; rep < o.reps; ++rep) {  // rep -1: the warm-up, not recorded
     const bool warm = rep < 0;
     if (o.prompt > 0) {
@@ -179,7 +218,12 @@ int run_bench(const Opts& o) {
       const int64_t n = warm ? 1 : o.gen;
       auto s = b.generate(n);
       if (!s) return report(s.error());
-      if (!warm) tg.v.push_back(static_cast<double>(n) / *s);
+      if (!warm) {
+        tg.v.push_back(static_cast<double>(n) / *s);
+        gen_gbs.v.push_back(streamed_bytes * tg.v.back() / 1e9);
+        read_gbs.v.push_back(streamed_bytes / read_seconds(streamed, pool, read_checksum) / 1e9);
+        gen_of_read.v.push_back(gen_gbs.v.back() / read_gbs.v.back());
+      }
     }
     if (!warm && o.format == "table")
       std::fprintf(stderr, "bench: repetition %d/%d done\n", rep + 1, o.reps);
@@ -213,6 +257,10 @@ int run_bench(const Opts& o) {
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
+    stat(gen_gbs, j, "gen_gb_per_s");
+    stat(read_gbs, j, "read_gb_per_s");
+    j["gen_of_read"] = gen_of_read.v.empty() ? nlohmann::json() : nlohmann::json(round6(gen_of_read.median()));
+    j["streamed_bytes_per_token"] = static_cast<uint64_t>(streamed_bytes);
     j["rss_mb"] = round6(rss);
     std::puts(dump_json(j).c_str());
     return 0;
@@ -236,6 +284,13 @@ int run_bench(const Opts& o) {
   row("pp" + std::to_string(o.prompt), pp, "t/s");
   row("tg" + std::to_string(o.gen), tg, "t/s");
   row("ttft" + std::to_string(o.prompt > 0 ? o.prompt : kGenPrompt), ttft, "ms");
+  if (!tg.v.empty()) {
+    row("tg GB/s", gen_gbs, "");
+    row("read GB/s", read_gbs, "");
+    std::printf("generation streams %.1f MB of weights per token: %.0f%% of a plain read of them right after "
+                "(median over the repetitions; bound %.1f t/s)\n",
+                streamed_bytes / 1e6, 100.0 * gen_of_read.median(), read_gbs.median() * 1e9 / streamed_bytes);
+  }
   std::printf("peak RSS %.0f MiB\n", rss);
   return 0;
 }

@@ -1,19 +1,21 @@
 // Memory bandwidth, STREAM-style: the bound on generation speed (every weight byte is read once per token).
 //
 //   tokenscope_bench --benchmark_filter=Memory
-// Read: sum of 64-bit words over a 1 GiB buffer, split between the benchmark's threads. Copy: memcpy of 512 MiB
-// (bytes counted once read + once written, as STREAM does). Bytes/s in the output is the bandwidth.
+// Read: sum of 64-bit words (ts::sum_words, the read `tokenscope bench` measures generation against) over a 1 GiB
+// buffer, split between the benchmark's threads. Copy: memcpy of 512 MiB (bytes counted once read + once written,
+// as STREAM does). Bytes/s in the output is the bandwidth.
 // ReadHugePages: the same read over a 1 GiB buffer on 2 MiB pages, where `--load copy` (the default for models that
 // fit) keeps the weights: the bound that generation is measured against. The plain heap buffer sits on 4 KiB pages,
 // whose TLB misses cost a single core about a third of its rate on Zen 4.
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "tensor/vec_ops.h"
 
 namespace {
 
@@ -38,31 +40,7 @@ const uint64_t* huge_buffer() {
   return b;
 }
 
-// Sum of 64-bit words with 512-bit loads where the CPU has them (a scalar loop would be instruction-bound).
-__attribute__((target("avx512f"))) uint64_t sum_words_512(const uint64_t* p, size_t n) {
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i + 32 <= n; i += 32) {
-    a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
-    a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + i + 8));
-    a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + i + 16));
-    a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + i + 24));
-  }
-  uint64_t out[8];
-  _mm512_storeu_si512(out, _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
-}
-
-uint64_t sum_words(const uint64_t* p, size_t n) {
-  if (__builtin_cpu_supports("avx512f")) return sum_words_512(p, n);
-  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (size_t i = 0; i + 4 <= n; i += 4) {
-    s0 += p[i];
-    s1 += p[i + 1];
-    s2 += p[i + 2];
-    s3 += p[i + 3];
-  }
-  return s0 + s1 + s2 + s3;
-}
+uint64_t sum_words(const uint64_t* p, size_t n) { return ts::sum_words(p, static_cast<int64_t>(n)); }
 
 void BM_MemoryRead(benchmark::State& state) {
   auto& b = buffer();

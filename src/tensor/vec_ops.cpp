@@ -81,4 +81,18 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
+uint64_t sum_words_ref(const uint64_t* p, int64_t n) {
+  uint64_t s = 0;
+  for (int64_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+uint64_t sum_words(const uint64_t* p, int64_t n) {
+  switch (active_isa()) {
+    case Isa::kAvx512: return vec_detail::sum_words_avx512(p, n);
+    case Isa::kAvx2: return vec_detail::sum_words_avx2(p, n);
+    default: return sum_words_ref(p, n);
+  }
+}
+
 }  // namespace ts

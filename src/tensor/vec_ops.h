@@ -1,5 +1,6 @@
 // Vectorised fp32 loops over long arrays that the model and the statistics share: exponentials for softmax, the
-// online log-sum-exp / entropy accumulators of a distribution, and threshold scans for top-k.
+// online log-sum-exp / entropy accumulators of a distribution, threshold scans for top-k, SwiGLU's gate, and a plain
+// read of memory.
 //
 // Each function has a scalar reference (the *_ref forms) and AVX2 / AVX-512 versions in vec_ops_avx2.cpp /
 // vec_ops_avx512.cpp, chosen by active_isa(). The vector exp is a degree-6 polynomial after range reduction
@@ -38,5 +39,10 @@ int64_t indices_above(const float* z, int64_t n, float threshold, int32_t* idx);
 // where the reference gives 0).
 void silu_mul(float* gate, const float* up, int64_t n);
 void silu_mul_ref(float* gate, const float* up, int64_t n);
+
+// Σ p[i] for i < n, wrapping: reads the n words once at the rate memory streams them (the read that `bench` and the
+// memory benchmarks measure generation against: every weight byte is read once per token).
+uint64_t sum_words(const uint64_t* p, int64_t n);
+uint64_t sum_words_ref(const uint64_t* p, int64_t n);
 
 }  // namespace ts

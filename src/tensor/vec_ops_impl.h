@@ -29,5 +29,7 @@ int64_t indices_above_avx2(const float* z, int64_t n, float threshold, int32_t* 
 int64_t indices_above_avx512(const float* z, int64_t n, float threshold, int32_t* idx);
 void silu_mul_avx2(float* gate, const float* up, int64_t n);
 void silu_mul_avx512(float* gate, const float* up, int64_t n);
+uint64_t sum_words_avx2(const uint64_t* p, int64_t n);
+uint64_t sum_words_avx512(const uint64_t* p, int64_t n);
 
 }  // namespace ts::vec_detail

@@ -188,6 +188,22 @@ TEST_F(CliModelTest, bench_json_reports_medians_on_its_last_line) {
   EXPECT_GE(j["prompt_tokens_per_s_max"].get<double>(), j["prompt_tokens_per_s"].get<double>());
   EXPECT_EQ(j["prompt_tokens"].get<int64_t>(), 16);
   EXPECT_EQ(j["gen_tokens"].get<int64_t>(), 4);
+
+  // The bandwidth figures: the bytes a token streams are the file's matrices but the embedding table (looked up by
+  // row) where an output.weight is the classifier; tg's GB/s is those bytes times its tokens/s.
+  auto f = ts::gguf::File::open(m);
+  ASSERT_TRUE(f) << f.error().message;
+  const bool tied = f->tensor("output.weight") == nullptr;
+  uint64_t want = 0;
+  for (const auto& t : f->tensors())
+    if (t.dims.size() >= 2 && (tied || t.name != "token_embd.weight")) want += t.n_bytes / 8 * 8;
+  ASSERT_GT(want, 0u);
+  EXPECT_EQ(j["streamed_bytes_per_token"].get<uint64_t>(), want);
+  EXPECT_NEAR(j["gen_gb_per_s"].get<double>(), want * j["gen_tokens_per_s"].get<double>() / 1e9,
+              1e-5 * j["gen_gb_per_s"].get<double>() + 2e-6);
+  EXPECT_GT(j["read_gb_per_s"].get<double>(), 0.0);
+  EXPECT_LE(j["read_gb_per_s_min"].get<double>(), j["read_gb_per_s"].get<double>());
+  EXPECT_GT(j["gen_of_read"].get<double>(), 0.0);
 }
 
 TEST_F(CliModelTest, bench_skips_the_prompt_part_with_p_0) {
@@ -198,6 +214,7 @@ TEST_F(CliModelTest, bench_skips_the_prompt_part_with_p_0) {
   const auto j = nlohmann::json::parse(lines(r.out).back(), nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_TRUE(j["prompt_tokens_per_s"].is_null()) << r.out;
+  EXPECT_GT(j["read_gb_per_s"].get<double>(), 0.0);
   EXPECT_GT(j["gen_tokens_per_s"].get<double>(), 0.0);
   EXPECT_EQ(run_cli({"bench", "-m", m, "-p", "0", "-n", "0"}).exit_code, 2);
 }
