@@ -10,8 +10,9 @@ llama.cpp binaries are references for the comparison, never part of tokenscope.
   python3 bench/vs_llama.py -m a.gguf [-m b.gguf] --llama /path/llama-bench [--ik /path/to/ik/llama-bench] \
       [--tokenscope build/tokenscope] [-p 512] [-n 64] [-t 2] [--rounds 5] [--ts-args "--fast"]
 
-Prints one line per round and engine, then a table of medians with the ratio to the faster anchor. -p 0 or -n 0
-skips that part.
+Prints one line per round and engine (tokenscope's tg line adds the plain read of the weights that `bench` makes
+right after it: the memory bandwidth of that round), then a table of medians with the ratio to the faster anchor.
+-p 0 or -n 0 skips that part.
 """
 import argparse
 import csv
@@ -34,14 +35,16 @@ def run(cmd):
 
 
 def tokenscope(binary, model, test, count, threads, extra):
+    """tokens/s, and for tg the plain read of the weights that bench measures right after (GB/s), else None."""
     p, n = (count, 0) if test == "pp" else (0, count)
     out = run([binary, "bench", "-m", model, "-p", str(p), "-n", str(n), "-r", "1", "-t", str(threads),
                "--format", "json", *extra])
-    m = re.search(r'"%s"\s*:\s*([0-9.eE+-]+)' % ("prompt_tokens_per_s" if test == "pp" else "gen_tokens_per_s"),
-                  out.strip().splitlines()[-1])
+    last = out.strip().splitlines()[-1]
+    m = re.search(r'"%s"\s*:\s*([0-9.eE+-]+)' % ("prompt_tokens_per_s" if test == "pp" else "gen_tokens_per_s"), last)
     if not m:
         sys.exit(f"vs_llama: no {test} figure in tokenscope's output: {out[-400:]}")
-    return float(m.group(1))
+    read = re.search(r'"read_gb_per_s"\s*:\s*([0-9.eE+-]+)', last) if test == "tg" else None
+    return float(m.group(1)), (float(read.group(1)) if read else None)
 
 
 def llama_bench(binary, model, test, count, threads):
@@ -81,10 +84,15 @@ def main():
         for r in range(1, a.rounds + 1):
             for test, count in tests:
                 for name, binary in engines:
-                    v = (tokenscope(a.tokenscope, model, test, count, a.threads, shlex.split(a.ts_args))
-                         if binary is None else llama_bench(binary, model, test, count, a.threads))
+                    read = None
+                    if binary is None:
+                        v, read = tokenscope(a.tokenscope, model, test, count, a.threads, shlex.split(a.ts_args))
+                    else:
+                        v = llama_bench(binary, model, test, count, a.threads)
                     got[(name, test)].append(v)
-                    print(f"{model} round {r} {test}{count} {name}: {v:.2f} t/s", flush=True)
+                    # the read says which state the machine's memory was in for this round
+                    note = f" (a read of its weights right after: {read:.1f} GB/s)" if read else ""
+                    print(f"{model} round {r} {test}{count} {name}: {v:.2f} t/s{note}", flush=True)
         print(f"\n{model}: medians of {a.rounds} interleaved rounds, {a.threads} threads, tokens/s")
         for test, count in tests:
             med = {name: statistics.median(got[(name, test)]) for name, _ in engines}
