@@ -298,7 +298,8 @@ int run_bench(const Opts& o) {
 }  // namespace
 
 void register_bench(CLI::App& app, Run& run) {
-  auto* cmd = app.add_subcommand("bench", "Prompt-scoring and generation throughput, time to first token, peak RSS");
+  auto* cmd = app.add_subcommand(
+      "bench", "Prompt-scoring and generation throughput, time to first token, peak RSS, the memory bound");
   auto o = std::make_shared<Opts>();
   cmd->add_option("-m,--model", o->model, "GGUF model file (default: the bundled demo model)");
   cmd->add_option("-p,--prompt", o->prompt, "Prompt tokens scored with full statistics (0: skip)")
