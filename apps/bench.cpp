@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <span>
 
 #include "commands.h"
 #include "common.h"
@@ -154,23 +155,22 @@ class Bench {
 
 // The weight bytes one generated token streams, as whole 64-bit words: every matrix but the embedding table (looked
 // up by row), which is the classifier too where the file has no output.weight.
-std::vector<std::pair<const uint64_t*, int64_t>> streamed_words(const gguf::File& f) {
+std::vector<std::span<const uint64_t>> streamed_words(const gguf::File& f) {
   const bool tied = f.tensor("output.weight") == nullptr;
-  std::vector<std::pair<const uint64_t*, int64_t>> out;
+  std::vector<std::span<const uint64_t>> out;
   for (const auto& t : f.tensors())
     if (t.dims.size() >= 2 && (tied || t.name != "token_embd.weight"))
-      out.emplace_back(reinterpret_cast<const uint64_t*>(t.data), static_cast<int64_t>(t.n_bytes / 8));
+      out.emplace_back(reinterpret_cast<const uint64_t*>(t.data), t.n_bytes / 8);
   return out;
 }
 
 // Seconds to read the words once, each matrix split across the pool's threads in chunks (as the products split it).
-double read_seconds(const std::vector<std::pair<const uint64_t*, int64_t>>& words, ThreadPool& pool,
-                    uint64_t& checksum) {
+double read_seconds(const std::vector<std::span<const uint64_t>>& words, ThreadPool& pool, uint64_t& checksum) {
   std::atomic<uint64_t> sum{0};
   const auto t0 = Clock::now();
-  for (const auto& [p, n] : words)
-    pool.parallel_for(n, int64_t{1} << 14, [&, p = p](int64_t a, int64_t b, int) {
-      sum.fetch_add(sum_words(p + a, b - a), std::memory_order_relaxed);
+  for (const auto w : words)
+    pool.parallel_for(static_cast<int64_t>(w.size()), int64_t{1} << 14, [&](int64_t a, int64_t b, int) {
+      sum.fetch_add(sum_words(w.data() + a, b - a), std::memory_order_relaxed);
     });
   const double sec = seconds_since(t0);
   checksum += sum.load();
@@ -197,7 +197,7 @@ int run_bench(const Opts& o) {
 
   const auto streamed = streamed_words(m.file());
   double streamed_bytes = 0;  // per generated token
-  for (const auto& w : streamed) streamed_bytes += 8.0 * static_cast<double>(w.second);
+  for (const auto w : streamed) streamed_bytes += 8.0 * static_cast<double>(w.size());
   uint64_t read_checksum = 0;
 
   Series pp, tg, ttft, gen_gbs, read_gbs, gen_of_read;  // tokens/s, tokens/s, ms, GB/s, GB/s, ratio

@@ -120,15 +120,13 @@ void rms_norm_rows(const float* x, const float* w, float* y, int64_t n, int64_t 
   });
 }
 
-// SwiGLU's gate: gate ← silu(gate) ⊙ up = g / (1 + e^−g) · up for j in [j0, j1). (Storing the exps first so that
-// the divisions vectorize measured slower: the loop is bound by the expf calls.)
-void swiglu_range(float* gate, const float* up, int64_t j0, int64_t j1) {
-  silu_mul(gate + j0, up + j0, j1 - j0);  // vectorised; each element's value independent of the range (vec_ops.h)
-}
+// SwiGLU's gate: gate ← silu(gate) ⊙ up = g / (1 + e^−g) · up for j in [j0, j1), vectorised (vec_ops.h: each
+// element's value does not depend on where the range is cut).
+void swiglu_range(float* gate, const float* up, int64_t j0, int64_t j1) { silu_mul(gate + j0, up + j0, j1 - j0); }
 
 // swiglu_range over n values split across the pool's threads (each element computed the same way by one thread).
-// Chunks of 2048 values: a generated token's gate (ffn 5632) takes ~20 µs on one core, and the pool's threads are
-// still spinning from the products before it.
+// Chunks of 2048 values: a generated token's gate (ffn 5632) is still split between the threads, which are spinning
+// from the products before it.
 void swiglu(float* gate, const float* up, int64_t n, ThreadPool& pool) {
   pool.parallel_for(n, 2048, [&](int64_t j0, int64_t j1, int) { swiglu_range(gate, up, j0, j1); });
 }

@@ -18,6 +18,7 @@
 #include "tensor/cpu.h"
 #include "tensor/interleave.h"
 #include "tensor/matmul.h"
+#include "tensor/matmul_int16.h"
 #include "tensor/matmul_int8.h"
 #include "tensor/quant_impl.h"
 
@@ -324,7 +325,7 @@ int64_t gemv_max_rows(DType t) { return t == DType::Q8_0 ? 16 : 0; }
 
 namespace {
 
-constexpr int64_t kGemvGroup = 16;  // weight rows per GEMV group (the lanes of one zmm)
+constexpr int64_t kGemvGroup = int16_detail::kGemvRows;  // the int16 GEMV's groups: the kernels are one code
 
 // The int8 GEMV (matmul_int8.h): the activations quantized once by the calling thread, then the weight rows split
 // between the threads in contiguous chunks of whole groups.
@@ -340,7 +341,7 @@ void gemv(const Int8Format& f, const WeightView& W, const float* X, int64_t m, i
   auto* corr = reinterpret_cast<int32_t*>(sx + m * ns);
   int8_detail::quantize_rows_avx512(f, X, ldx, m, k, q, dx, sx, corr);
   const int64_t groups = (W.rows + kGemvGroup - 1) / kGemvGroup;
-  const size_t block_bytes = row_bytes(W.type, 256);
+  const size_t block_bytes = row_bytes(W.type, int16_detail::kKc);
   pool.parallel_for(groups, std::max<int64_t>(1, groups / (4 * pool.size())), [&](int64_t g0, int64_t g1, int) {
     int8_detail::gemv_avx512(W.type, f, W, g0, g1, q, dx, sx, corr, static_cast<int>(m), Y, ldy, block_bytes);
   });
