@@ -44,27 +44,6 @@ using simd512::hsum;
 
 constexpr int kG = static_cast<int>(kGemvRows);
 
-// Brings the next group's rows into L2 as one sequential sweep, a few lines between units of work. A group reads
-// its 16 rows a k-block at a time: 16 short interleaved streams, which the hardware prefetcher and the DRAM pages
-// serve at about half the rate of one sequential stream (measured on Zen 4); the sweep is one such stream, spread
-// evenly so that the prefetch queue is not flooded (bursts get dropped).
-class Sweep {
- public:
-  // The lines of [p, p + bytes), spread over `steps` calls of step(1) (steps > 0).
-  void start(const uint8_t* p, size_t bytes, int64_t steps) {
-    p_ = reinterpret_cast<const char*>(p);
-    end_ = p_ + bytes;
-    per_step_ = (static_cast<int64_t>(bytes + 63) / 64 + steps - 1) / steps;
-  }
-  void step(int n) {
-    for (int64_t i = per_step_ * n; i > 0 && p_ < end_; --i, p_ += 64) _mm_prefetch(p_, _MM_HINT_T1);
-  }
-
- private:
-  const char *p_ = nullptr, *end_ = nullptr;
-  int64_t per_step_ = 0;
-};
-
 template <class T>
 inline __m512i bcast32(const T* q) {
   int32_t v;
@@ -346,7 +325,7 @@ void gemv_interleaved(const Int8Format& f, const WeightView& W, int64_t g0, int6
     // For 1-4 rows (memory-bound) no sweep: a group's blocks are read in address order (Q6_K's body is stored in its
     // reading order), one sequential stream that the hardware prefetcher follows; sweeping the next group as well
     // measured 7% slower (2 threads, the 1.1B Q8_0 model's products), and reading Q6_K's body out of order 2x
-    // slower. For more rows (M = 0: the integer work outlasts the stream) the next group is swept into L2:
+    // slower. (One row of Q4_K or Q6_K runs gemv1_avx512 instead, which sweeps: see there.) For more rows (M = 0: the integer work outlasts the stream) the next group is swept into L2:
     // BM_GemvStream 2 threads, ms, without / with: Q8_0 m = 8 0.95-1.20 / 0.69-0.84, m = 16 1.44-1.66 / 1.19-1.27;
     // Q4_K m = 8 0.85-0.91 / 0.76-0.87; Q6_K m = 8 1.26-1.48 / 1.03-1.04.
     const size_t group_bytes = static_cast<size_t>(kG) * W.row_stride;
@@ -483,7 +462,9 @@ void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes) {
   switch (m) {
-    case 1: return gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    case 1:
+      if (gemv1_avx512(t, W, g0, g1, q, dx, sx, corr, Y, block_bytes)) return;
+      return gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     case 2: return gemv_rows<2, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     case 3: return gemv_rows<3, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     case 4: return gemv_rows<4, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);

@@ -97,5 +97,10 @@ void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int6
 void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W, int64_t g0, int64_t g1,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes);
+// The same for one activation row (m = 1, generation) over interleaved Q4_K or Q6_K weights, with fewer instructions
+// per weight (matmul_gemv1_avx512.cpp); bit-identical to gemv_avx512. Returns false, doing nothing, for any other
+// type or the row layout. gemv_avx512 calls it.
+bool gemv1_avx512(DType t, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q, const float* dx,
+                  const float* sx, const int32_t* corr, float* Y, size_t block_bytes);
 
 }  // namespace ts::int16_detail
