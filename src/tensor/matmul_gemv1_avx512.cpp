@@ -13,7 +13,12 @@
 //   general GEMV        slow 0.856-0.882 (0.882)   fast 0.669-0.678 (0.678)
 //   the same + sweep                     (0.869)                    (0.712)
 //   this file           slow 0.859-0.880 (0.862)   fast 0.689-0.750 (0.750)
-// So +5-10% where the memory is fast, within ±2% where it is slow.
+// So +5-10% where the memory is fast, within ±2% where it is slow in this harness; end to end (tokenscope bench,
+// Q4_K_M, -p 0 -n 48, builds alternating) the sweep gave +11-15% in the fast state (60 -> 68-70 tokens/s) and
+// -4-7% in the slow one (49-50 -> 46-47). Hence gemv_avx512 times its one-row calls and runs whichever of the two
+// kernels measured faster lately (one_row_kernel below): three alternating runs of 10-12 rounds, medians,
+// general / this kernel always / the choice: fast state 61.6 / 65.7 / 64.6, 59.4 / 68.5 / 65.5, 60.5 / 67.0 / 65.7;
+// slow state 47.9 / 47.3 / 51.2, 49.2 / 46.1 / 50.5, 43.5 / 43.7 / 46.4 tokens/s.
 // From L2 (one thread, 512 × 2048): Q4_K 20.6 -> 19.6 µs, Q6_K 28.2 -> 28.1 µs.
 // Tried and left: two groups side by side (each activation broadcast then serves 32 rows; from L2 Q4_K 16.3 µs, Q6_K
 // 22.4 µs) reads two streams per core and lost a quarter end to end (Q4_K_M tg 60 -> 45 tokens/s in the fast state,
@@ -23,8 +28,8 @@
 // GEMM tile's), in its order: per k-block of kKc, f = 0, then per sub-block s in order
 // f = fma(float(isum_s + corr_s), ws_s·dx_s, f) and, with mins, f = f − wm_s·Σx_s; Y = f, or Y + f after the first
 // k-block. ws_s and wm_s are q4_k_scales' / q6_k_scales' products, as the tables hold them. So every output is
-// bit-identical to the general GEMV's (tests/tensor/interleave_test.cpp compares both layouts, whose row layout runs
-// the general one).
+// bit-identical to the general GEMV's (tests/tensor/interleave_test.cpp: each kernel forced, and the choice, against
+// the row layout, which runs the general one).
 //
 // Only intrinsics and internal-linkage helpers here: see the ODR note in quant_impl.h.
 
@@ -34,6 +39,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "tensor/matmul_int16.h"
@@ -163,6 +169,43 @@ void groups(const WeightView& W, int64_t g0, int64_t g1, float* Y, Run&& run) {
 }
 
 }  // namespace
+
+namespace {
+
+// The sweep pays where the memory is fast and costs where it is slow (see the top of the file), and the machine's
+// memory flips between the two states every few seconds to a minute; so one-row products time themselves and
+// follow the faster of the two kernels, per weight type: cycles per weight byte of each, averaged over the last
+// ~16 calls it ran, and every 16th call runs the other one to notice a change of state.
+struct Choice {
+  std::atomic<uint32_t> calls{0};
+  std::atomic<float> cost[2] = {0.0f, 0.0f};  // 0: not yet measured
+};
+Choice g_choice[2];  // Q4_K, Q6_K
+std::atomic<int> g_forced{-1};
+
+Choice* choice_of(DType t) { return t == DType::Q4_K ? &g_choice[0] : t == DType::Q6_K ? &g_choice[1] : nullptr; }
+
+}  // namespace
+
+int one_row_kernel(DType t, const WeightView& W) {
+  Choice* c = choice_of(t);
+  if (!W.interleaved || !c) return -1;
+  if (const int f = g_forced.load(std::memory_order_relaxed); f >= 0) return f;
+  const float c0 = c->cost[0].load(std::memory_order_relaxed), c1 = c->cost[1].load(std::memory_order_relaxed);
+  if (c0 == 0.0f || c1 == 0.0f) return c1 == 0.0f ? 1 : 0;
+  const int best = c1 <= c0 ? 1 : 0;
+  return c->calls.fetch_add(1, std::memory_order_relaxed) % 16 == 15 ? 1 - best : best;
+}
+
+void one_row_record(DType t, int kernel, uint64_t cycles, size_t bytes) {
+  Choice* c = choice_of(t);
+  if (!c || bytes == 0 || kernel < 0 || kernel > 1) return;
+  const float sample = static_cast<float>(cycles) / static_cast<float>(bytes);
+  const float old = c->cost[kernel].load(std::memory_order_relaxed);
+  c->cost[kernel].store(old == 0.0f ? sample : old + (sample - old) / 16.0f, std::memory_order_relaxed);
+}
+
+void force_one_row_kernel(int kernel) { g_forced.store(kernel, std::memory_order_relaxed); }
 
 bool gemv1_avx512(DType t, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q, const float* dx,
                   const float* sx, const int32_t* corr, float* Y, size_t block_bytes) {

@@ -462,9 +462,15 @@ void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes) {
   switch (m) {
-    case 1:
-      if (gemv1_avx512(t, W, g0, g1, q, dx, sx, corr, Y, block_bytes)) return;
-      return gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+    case 1: {
+      const int kernel = one_row_kernel(t, W);
+      if (kernel < 0) return gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+      const uint64_t c0 = __rdtsc();
+      if (kernel == 0 || !gemv1_avx512(t, W, g0, g1, q, dx, sx, corr, Y, block_bytes))
+        gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
+      one_row_record(t, kernel, __rdtsc() - c0, static_cast<size_t>(g1 - g0) * kG * W.row_stride);
+      return;
+    }
     case 2: return gemv_rows<2, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     case 3: return gemv_rows<3, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
     case 4: return gemv_rows<4, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);

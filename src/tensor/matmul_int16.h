@@ -97,10 +97,18 @@ void quantize_rows_avx512(const int8_detail::Int8Format& f, const float* x, int6
 void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W, int64_t g0, int64_t g1,
                  const int16_t* q, const float* dx, const float* sx, const int32_t* corr, int m, float* Y,
                  int64_t ldy, size_t block_bytes);
-// The same for one activation row (m = 1, generation) over interleaved Q4_K or Q6_K weights, with fewer instructions
-// per weight (matmul_gemv1_avx512.cpp); bit-identical to gemv_avx512. Returns false, doing nothing, for any other
-// type or the row layout. gemv_avx512 calls it.
+// The same for one activation row (m = 1, generation) over interleaved Q4_K or Q6_K weights, the next group swept
+// into L2 while a group runs (matmul_gemv1_avx512.cpp); bit-identical to gemv_avx512. Returns false, doing nothing,
+// for any other type or the row layout.
 bool gemv1_avx512(DType t, const WeightView& W, int64_t g0, int64_t g1, const int16_t* q, const float* dx,
                   const float* sx, const int32_t* corr, float* Y, size_t block_bytes);
+// Which kernel gemv_avx512 runs for one row of W: -1 the general one (no choice: not interleaved Q4_K / Q6_K), 0 the
+// general one, 1 gemv1_avx512, whichever its recent calls measured faster (one_row_record), the other one now and
+// then. Speed only: both give the same bits.
+int one_row_kernel(DType t, const WeightView& W);
+// A call's cycles and weight bytes, for one_row_kernel.
+void one_row_record(DType t, int kernel, uint64_t cycles, size_t bytes);
+// For tests: always kernel 0 or 1 where there is a choice; -1 (the default) measures.
+void force_one_row_kernel(int kernel);
 
 }  // namespace ts::int16_detail

@@ -6,6 +6,7 @@
 //    at every row count, precision and thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 #include "tensor/cpu.h"
 #include "tensor/interleave.h"
 #include "tensor/matmul.h"
+#include "tensor/matmul_int16.h"
 #include "tensor/quant.h"
 
 namespace ts {
@@ -180,6 +182,35 @@ TEST(Interleave, EveryProductGivesTheRowLayoutsBits) {
         }
       }
   }
+}
+
+// One activation row of interleaved Q4_K / Q6_K runs either of two kernels, whichever measured faster lately
+// (int16_detail::one_row_kernel): each, forced, gives the row layout's bits (which runs the general GEMV), over
+// groups split between threads at odd places (48 rows: 3 groups) and short and long rows.
+TEST(Interleave, BothOneRowKernelsGiveTheRowLayoutsBits) {
+  struct Unforce {
+    ~Unforce() { int16_detail::force_one_row_kernel(-1); }
+  } unforce;
+  ThreadPool one(1), two(2);
+  for (DType t : {DType::Q4_K, DType::Q6_K})
+    for (int64_t k : {256, 2816}) {
+      const Weights w = make_weights(t, 48, k, 41);
+      const Weights il = interleaved(w);
+      const std::vector<float> X = random_activations(static_cast<size_t>(k), 43);
+      for (ThreadPool* pool : {&one, &two}) {
+        std::vector<float> want(48), got(48);
+        matmul(view(w, false), X.data(), 1, k, want.data(), 48, *pool, Precision::kInt16);
+        for (int kernel : {0, 1, -1}) {
+          int16_detail::force_one_row_kernel(kernel);
+          for (int rep = 0; rep < (kernel < 0 ? 40 : 1); ++rep) {  // measuring: both kernels take turns
+            std::fill(got.begin(), got.end(), -1.0f);
+            matmul(view(il, true), X.data(), 1, k, got.data(), 48, *pool, Precision::kInt16);
+            expect_same_bits(want, got, name(t) + " k " + std::to_string(k) + " kernel " + std::to_string(kernel) +
+                                            " threads " + std::to_string(pool->size()));
+          }
+        }
+      }
+    }
 }
 
 TEST(Interleave, ReferencesReadTheLayout) {
