@@ -174,22 +174,35 @@ namespace {
 
 // The sweep pays where the memory is fast and costs where it is slow (see the top of the file), and the machine's
 // memory flips between the two states every few seconds to a minute; so one-row products time themselves and
-// follow the faster of the two kernels, per weight type: cycles per weight byte of each, averaged over the last
-// ~16 calls it ran, and every 16th call runs the other one to notice a change of state.
+// follow the faster of the two kernels, per matrix shape and type: cycles per weight byte of each, averaged over
+// the last ~16 calls it ran, and every 16th call runs the other one to notice a change of state.
 struct Choice {
+  std::atomic<uint64_t> key{0};  // type, rows, cols of the matrices it measures; 0: free
   std::atomic<uint32_t> calls{0};
   std::atomic<float> cost[2] = {0.0f, 0.0f};  // 0: not yet measured
 };
-Choice g_choice[2];  // Q4_K, Q6_K
+Choice g_choice[16];
 std::atomic<int> g_forced{-1};
 
-Choice* choice_of(DType t) { return t == DType::Q4_K ? &g_choice[0] : t == DType::Q6_K ? &g_choice[1] : nullptr; }
+// The matrix shape's entry (a product's matrices differ in cycles per byte: short chunks start cold); the last
+// entry is shared once the others are taken.
+Choice* choice_of(DType t, const WeightView& W) {
+  if (t != DType::Q4_K && t != DType::Q6_K) return nullptr;
+  const uint64_t key = (static_cast<uint64_t>(t) << 56 | static_cast<uint64_t>(W.rows) << 28 |
+                        static_cast<uint64_t>(W.cols)) + 1;
+  for (Choice& c : g_choice) {
+    uint64_t k = c.key.load(std::memory_order_relaxed);
+    if (k == 0 && c.key.compare_exchange_strong(k, key, std::memory_order_relaxed)) return &c;
+    if (k == key) return &c;
+  }
+  return &g_choice[15];
+}
 
 }  // namespace
 
 int one_row_kernel(DType t, const WeightView& W) {
-  Choice* c = choice_of(t);
-  if (!W.interleaved || !c) return -1;
+  Choice* c = W.interleaved ? choice_of(t, W) : nullptr;
+  if (!c) return -1;
   if (const int f = g_forced.load(std::memory_order_relaxed); f >= 0) return f;
   const float c0 = c->cost[0].load(std::memory_order_relaxed), c1 = c->cost[1].load(std::memory_order_relaxed);
   if (c0 == 0.0f || c1 == 0.0f) return c1 == 0.0f ? 1 : 0;
@@ -197,8 +210,8 @@ int one_row_kernel(DType t, const WeightView& W) {
   return c->calls.fetch_add(1, std::memory_order_relaxed) % 16 == 15 ? 1 - best : best;
 }
 
-void one_row_record(DType t, int kernel, uint64_t cycles, size_t bytes) {
-  Choice* c = choice_of(t);
+void one_row_record(DType t, const WeightView& W, int kernel, uint64_t cycles, size_t bytes) {
+  Choice* c = choice_of(t, W);
   if (!c || bytes == 0 || kernel < 0 || kernel > 1) return;
   const float sample = static_cast<float>(cycles) / static_cast<float>(bytes);
   const float old = c->cost[kernel].load(std::memory_order_relaxed);

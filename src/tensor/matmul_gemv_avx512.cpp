@@ -468,7 +468,7 @@ void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W,
       const uint64_t c0 = __rdtsc();
       if (kernel == 0 || !gemv1_avx512(t, W, g0, g1, q, dx, sx, corr, Y, block_bytes))
         gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
-      one_row_record(t, kernel, __rdtsc() - c0, static_cast<size_t>(g1 - g0) * kG * W.row_stride);
+      one_row_record(t, W, kernel, __rdtsc() - c0, static_cast<size_t>(g1 - g0) * kG * W.row_stride);
       return;
     }
     case 2: return gemv_rows<2, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);

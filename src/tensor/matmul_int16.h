@@ -107,7 +107,7 @@ bool gemv1_avx512(DType t, const WeightView& W, int64_t g0, int64_t g1, const in
 // then. Speed only: both give the same bits.
 int one_row_kernel(DType t, const WeightView& W);
 // A call's cycles and weight bytes, for one_row_kernel.
-void one_row_record(DType t, int kernel, uint64_t cycles, size_t bytes);
+void one_row_record(DType t, const WeightView& W, int kernel, uint64_t cycles, size_t bytes);
 // For tests: always kernel 0 or 1 where there is a choice; -1 (the default) measures.
 void force_one_row_kernel(int kernel);
 
