@@ -81,8 +81,8 @@ inline void store(float* y, __m512 f, bool accumulate) {
 
 // One group of Q4_K rows: per 256-element block, 8 sub-blocks of 32; element 64c + l is the low nibble of byte
 // 32c + l of the block's 128 code bytes, 64c + 32 + l its high nibble (as ints_q4_k).
-void q4_k(const Il16Q4_K& R, int64_t k, size_t block_bytes, const int16_t* q, const float* dx, const float* sx, float* y,
-          Sweep& sweep) {
+void q4_k(const Il16Q4_K& R, int64_t k, size_t block_bytes, const int16_t* q, const float* dx, const float* sx,
+          float* y, Sweep& sweep) {
   const __m512i nib = _mm512_set1_epi8(0x0f);
   for (int64_t kb = 0; kb < k / kKc; ++kb) {
     const size_t off = static_cast<size_t>(kb) * block_bytes;
@@ -167,10 +167,6 @@ void groups(const WeightView& W, int64_t g0, int64_t g1, float* Y, Run&& run) {
     run(R, Y + g * kG, sweep);
   }
 }
-
-}  // namespace
-
-namespace {
 
 // The sweep pays where the memory is fast and costs where it is slow (see the top of the file), and the machine's
 // memory flips between the two states every few seconds to a minute; so one-row products time themselves and
