@@ -50,12 +50,6 @@ namespace {
 
 constexpr int kG = static_cast<int>(kGemvRows);
 
-inline __m512i bcast32(const int16_t* q) {
-  int32_t v;
-  std::memcpy(&v, q, 4);
-  return _mm512_set1_epi32(v);
-}
-
 // The activation row's quad of elements e .. e + 3 sits at q + e (quantize_rows_avx512 with m = 1): its four low
 // bytes ql, then its four high bytes qh. acc[0] += Σ ql·c, acc[1] += Σ c·qh (c: the lanes' 4 codes, below 128, so
 // the same bytes serve as signed and as unsigned operand); the sum is acc[0] + 256·acc[1].
@@ -196,9 +190,10 @@ Choice* choice_of(DType t, const WeightView& W) {
 
 }  // namespace
 
-int one_row_kernel(DType t, const WeightView& W) {
+int one_row_kernel(DType t, const WeightView& W, int* slot) {
   Choice* c = W.interleaved ? choice_of(t, W) : nullptr;
   if (!c) return -1;
+  *slot = static_cast<int>(c - g_choice);
   if (const int f = g_forced.load(std::memory_order_relaxed); f >= 0) return f;
   const float c0 = c->cost[0].load(std::memory_order_relaxed), c1 = c->cost[1].load(std::memory_order_relaxed);
   if (c0 == 0.0f || c1 == 0.0f) return c1 == 0.0f ? 1 : 0;
@@ -206,9 +201,9 @@ int one_row_kernel(DType t, const WeightView& W) {
   return c->calls.fetch_add(1, std::memory_order_relaxed) % 16 == 15 ? 1 - best : best;
 }
 
-void one_row_record(DType t, const WeightView& W, int kernel, uint64_t cycles, size_t bytes) {
-  Choice* c = choice_of(t, W);
-  if (!c || bytes == 0 || kernel < 0 || kernel > 1) return;
+void one_row_record(int slot, int kernel, uint64_t cycles, size_t bytes) {
+  if (slot < 0 || slot >= 16 || bytes == 0 || kernel < 0 || kernel > 1) return;
+  Choice* c = &g_choice[slot];
   const float sample = static_cast<float>(cycles) / static_cast<float>(bytes);
   const float old = c->cost[kernel].load(std::memory_order_relaxed);
   c->cost[kernel].store(old == 0.0f ? sample : old + (sample - old) / 16.0f, std::memory_order_relaxed);

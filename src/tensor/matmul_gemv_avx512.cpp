@@ -44,13 +44,6 @@ using simd512::hsum;
 
 constexpr int kG = static_cast<int>(kGemvRows);
 
-template <class T>
-inline __m512i bcast32(const T* q) {
-  int32_t v;
-  std::memcpy(&v, q, 4);
-  return _mm512_set1_epi32(v);
-}
-
 // The activations' two forms, each with its dot product of one quad of elements against the lanes' 4 codes.
 // cs and cu hold the lane's 4 codes as signed and as unsigned bytes (the same vector for codes below 128).
 //
@@ -463,12 +456,13 @@ void gemv_avx512(DType t, const int8_detail::Int8Format& f, const WeightView& W,
                  int64_t ldy, size_t block_bytes) {
   switch (m) {
     case 1: {
-      const int kernel = one_row_kernel(t, W);
+      int slot = 0;
+      const int kernel = one_row_kernel(t, W, &slot);
       if (kernel < 0) return gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
       const uint64_t c0 = __rdtsc();
       if (kernel == 0 || !gemv1_avx512(t, W, g0, g1, q, dx, sx, corr, Y, block_bytes))
         gemv_rows<1, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);
-      one_row_record(t, W, kernel, __rdtsc() - c0, static_cast<size_t>(g1 - g0) * kG * W.row_stride);
+      one_row_record(slot, kernel, __rdtsc() - c0, static_cast<size_t>(g1 - g0) * kG * W.row_stride);
       return;
     }
     case 2: return gemv_rows<2, Act16, false>(t, f, W, g0, g1, q, m, dx, sx, corr, Y, ldy, block_bytes);

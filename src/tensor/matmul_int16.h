@@ -104,10 +104,11 @@ bool gemv1_avx512(DType t, const WeightView& W, int64_t g0, int64_t g1, const in
                   const float* sx, const int32_t* corr, float* Y, size_t block_bytes);
 // Which kernel gemv_avx512 runs for one row of W: -1 the general one (no choice: not interleaved Q4_K / Q6_K), 0 the
 // general one, 1 gemv1_avx512, whichever its recent calls measured faster (one_row_record), the other one now and
-// then. Speed only: both give the same bits.
-int one_row_kernel(DType t, const WeightView& W);
+// then. Speed only: both give the same bits. *slot (set where there is a choice): where one_row_record keeps the
+// call's measurement.
+int one_row_kernel(DType t, const WeightView& W, int* slot);
 // A call's cycles and weight bytes, for one_row_kernel.
-void one_row_record(DType t, const WeightView& W, int kernel, uint64_t cycles, size_t bytes);
+void one_row_record(int slot, int kernel, uint64_t cycles, size_t bytes);
 // For tests: always kernel 0 or 1 where there is a choice; -1 (the default) measures.
 void force_one_row_kernel(int kernel);
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "tensor/interleave.h"
 
@@ -179,6 +180,14 @@ class Sweep {
   const char *p_ = nullptr, *end_ = nullptr;
   int64_t per_step_ = 0;
 };
+
+// 4 bytes at q (an activation quad's low or high bytes) in every dword lane.
+template <class T>
+inline __m512i bcast32(const T* q) {
+  int32_t v;
+  std::memcpy(&v, q, 4);
+  return _mm512_set1_epi32(v);
+}
 
 inline __m512i srli16(__m512i v, int n) { return _mm512_srli_epi16(v, static_cast<unsigned>(n)); }
 inline __m512i bitselect(__m512i mask, __m512i a, __m512i b) {  // mask ? a : b, bit by bit
