@@ -53,6 +53,7 @@ struct Kernels {
   DotFn dot = nullptr;             // null: vec_dot_ref
   quant::MultiDotFn dot_multi = nullptr;  // null: dot per row
   quant::DotRowsFn dot_rows = nullptr;    // null: dot per weight row
+  quant::DotRowsFn dot_each = nullptr;    // null: dot per weight row
 };
 
 struct Tables {
@@ -65,14 +66,16 @@ Tables build_tables() {
     const auto tr = dtype_traits(id);
     if (!tr || !tr->supported) continue;
     const DType t = tr->type;
-    tab.by_isa[0][id] = {format_of(t).dequantize, nullptr, nullptr, nullptr};
+    tab.by_isa[0][id] = {format_of(t).dequantize, nullptr, nullptr, nullptr, nullptr};
     const quant::SimdKernels a2 = quant::avx2_kernels(t);
-    tab.by_isa[1][id] = {a2.dequantize ? a2.dequantize : format_of(t).dequantize, a2.dot, a2.dot_multi, a2.dot_rows};
+    tab.by_isa[1][id] = {a2.dequantize ? a2.dequantize : format_of(t).dequantize, a2.dot, a2.dot_multi, a2.dot_rows,
+                         a2.dot_each};
     // An AVX-512 machine also runs every AVX2 kernel, so fill the gaps with them.
     const quant::SimdKernels a5 = quant::avx512_kernels(t);
     // A multi-row dot is used only beside its own single-row dot (bit-identity is between the two).
     tab.by_isa[2][id] = {a5.dequantize ? a5.dequantize : tab.by_isa[1][id].dequantize, a5.dot ? a5.dot : a2.dot,
-                         a5.dot ? a5.dot_multi : a2.dot_multi, a5.dot ? a5.dot_rows : a2.dot_rows};
+                         a5.dot ? a5.dot_multi : a2.dot_multi, a5.dot ? a5.dot_rows : a2.dot_rows,
+                         a5.dot ? a5.dot_each : a2.dot_each};
   }
   return tab;
 }
@@ -147,6 +150,10 @@ void vec_dot_tile(DType t, const uint8_t* rows, size_t stride, int64_t nrows, co
   // longer fit in L1 together (quant_kernels_avx512.cpp).
   if (m == 1 && k && k->dot && k->dot_rows && lockstep_pays(t, n)) {
     k->dot_rows(rows, stride, nrows, x, n, out);
+    return;
+  }
+  if (m == 1 && k && k->dot && k->dot_each) {
+    k->dot_each(rows, stride, nrows, x, n, out);
     return;
   }
   float tmp[4];

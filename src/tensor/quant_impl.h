@@ -187,6 +187,7 @@ struct SimdKernels {
   DotFn dot = nullptr;
   MultiDotFn dot_multi = nullptr;  // null: dot once per row
   DotRowsFn dot_rows = nullptr;    // null: dot once per weight row
+  DotRowsFn dot_each = nullptr;    // dot of one row after another in one call (no lockstep); null: dot per row
 };
 SimdKernels avx2_kernels(DType t);
 SimdKernels avx512_kernels(DType t);

@@ -110,6 +110,39 @@ TEST(DotRows, OnlyTheFloatFormatsHaveTheKernel) {
   }
 }
 
+// dot_each (one row after another in one call, what vec_dot_tile runs for one activation row where lockstep does not
+// pay) exists beside every SIMD dot and gives dot()'s bits for every row, quantized formats included.
+TEST(DotEach, EveryRowIsTheSingleRowDotAtEveryIsa) {
+  test::IsaCapGuard guard;
+  std::mt19937 rng(13);
+  int checked = 0;
+  for (Isa isa : test::available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+      const quant::SimdKernels k = isa == Isa::kAvx2 ? quant::avx2_kernels(t) : quant::avx512_kernels(t);
+      ASSERT_NE(k.dot_each, nullptr) << dtype_name(t) << " " << isa_name(isa);
+      ASSERT_NE(k.dot, nullptr);
+      for (int64_t n : {int64_t{256}, int64_t{2816}}) {
+        const Rows w = make_rows(t, n, 7, rng);
+        const std::vector<float> xb = make_x(n, rng);
+        const float* x = xb.data() + 1;
+        for (int64_t nrows : {0, 1, 2, 7}) {
+          std::vector<float> out(static_cast<size_t>(nrows) + 1, -7.0f);
+          k.dot_each(w.row(0), w.stride, nrows, x, n, out.data());
+          for (int64_t j = 0; j < nrows; ++j) {
+            const float one = k.dot(w.row(j), x, n);
+            EXPECT_EQ(bits_of(out[j]), bits_of(one))
+                << dtype_name(t) << " " << isa_name(isa) << " n=" << n << " nrows=" << nrows << " row " << j;
+          }
+          EXPECT_EQ(out[nrows], -7.0f) << "wrote past out";
+          ++checked;
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no AVX2 on this CPU: no SIMD kernels to test";
+}
+
 // The public entry: vec_dot_tile with one activation row, outputs at a stride (only row 0's are written).
 TEST(DotRows, TileWithOneActivationRowIsBitIdenticalToVecDot) {
   test::IsaCapGuard guard;
