@@ -176,12 +176,12 @@ void walk_bf16(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const uint16_t*>(src);
   auto load = [&](int64_t i) { return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))); };
   int64_t i = 0;
-  for (; i + 64 <= n; i += 64)
-  {
-    sink.put(i, load(i), A0);
-    sink.put(i + 16, load(i + 16), A1);
-    sink.put(i + 32, load(i + 32), A2);
-    sink.put(i + 48, load(i + 48), A3);
+  for (; i + 64 <= n; i += 64) {  // 512-bit loads, as walk_f16 (two threads streaming k = 2048: 0.79 -> 0.90 of a read)
+    const __m512i v0 = _mm512_loadu_si512(s + i), v1 = _mm512_loadu_si512(s + i + 32);
+    sink.put(i, bf16_widen(_mm512_castsi512_si256(v0)), A0);
+    sink.put(i + 16, bf16_widen(_mm512_extracti64x4_epi64(v0, 1)), A1);
+    sink.put(i + 32, bf16_widen(_mm512_castsi512_si256(v1)), A2);
+    sink.put(i + 48, bf16_widen(_mm512_extracti64x4_epi64(v1, 1)), A3);
   }
   for (; i + 16 <= n; i += 16) sink.put(i, load(i), A0);
   if (i < n) {
