@@ -147,7 +147,7 @@ void vec_dot_tile(DType t, const uint8_t* rows, size_t stride, int64_t nrows, co
                   int64_t n, float* out, int64_t ldo) {
   const Kernels* k = kernels_for(t);
   // One activation row (the GEMV of generation): several weight rows per pass over x once x and a weight row no
-  // longer fit in L1 together (quant_kernels_avx512.cpp).
+  // longer fit in L1 together (quant_kernels_avx512.cpp), else one row after another in one call (dot_each).
   if (m == 1 && k && k->dot && k->dot_rows && lockstep_pays(t, n)) {
     k->dot_rows(rows, stride, nrows, x, n, out);
     return;

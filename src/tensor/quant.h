@@ -33,7 +33,8 @@ float vec_dot_ref(DType t, const void* row, const float* x, int64_t n);
 // few activation rows, each weight row decoded once per group of up to four activation rows (the SIMD kernels
 // multiply each decoded vector into every activation row's accumulators). For m == 1 and float rows too long for
 // x to stay in L1 beside them (F16/BF16 from ~4800 columns, F32 from ~3600), up to 8 weight rows are walked in
-// lockstep so that each x vector is loaded once for all of them (about 1.35x the streaming rate on Zen 4).
+// lockstep so that each x vector is loaded once for all of them (about 1.35x the streaming rate on Zen 4); shorter
+// rows go one after another through one call of the SIMD dot (no dispatch per row).
 void vec_dot_tile(DType t, const uint8_t* rows, size_t stride, int64_t nrows, const float* x, int64_t ldx, int64_t m,
                   int64_t n, float* out, int64_t ldo);
 

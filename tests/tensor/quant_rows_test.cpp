@@ -1,6 +1,7 @@
 // The GEMV of one activation row over several weight rows in lockstep (SimdKernels::dot_rows, reached through
 // vec_dot_tile with m = 1 and through matmul's row-parallel path): every output must be the single-row dot's, bit
-// for bit, at every ISA this CPU has, for the float formats (F32, F16, BF16).
+// for bit, at every ISA this CPU has, for the float formats (F32, F16, BF16); and dot_each (one row after another in
+// one call) for those and the quantized formats.
 //
 // The values mix magnitudes over many binades, so that a changed summation order (another chunk-to-accumulator
 // mapping, another tail or reduction order) changes the bits: OrderSensitiveData checks that it does.
