@@ -170,18 +170,26 @@ void walk_f16(const void* src, int64_t n, Sink& sink) {
 }
 
 inline __m512 bf16_widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+// 32 bf16 values per 512-bit load, as f16x32 (two threads streaming k = 2048: 0.79 -> 0.90 of a read).
+inline void bf16x32(const uint16_t* p, __m512& lo, __m512& hi) {
+  const __m512i v = _mm512_loadu_si512(p);
+  lo = bf16_widen(_mm512_castsi512_si256(v));
+  hi = bf16_widen(_mm512_extracti64x4_epi64(v, 1));
+}
 
 template <class Sink>
 void walk_bf16(const void* src, int64_t n, Sink& sink) {
   const auto* s = static_cast<const uint16_t*>(src);
   auto load = [&](int64_t i) { return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))); };
   int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {  // 512-bit loads, as walk_f16 (two threads streaming k = 2048: 0.79 -> 0.90 of a read)
-    const __m512i v0 = _mm512_loadu_si512(s + i), v1 = _mm512_loadu_si512(s + i + 32);
-    sink.put(i, bf16_widen(_mm512_castsi512_si256(v0)), A0);
-    sink.put(i + 16, bf16_widen(_mm512_extracti64x4_epi64(v0, 1)), A1);
-    sink.put(i + 32, bf16_widen(_mm512_castsi512_si256(v1)), A2);
-    sink.put(i + 48, bf16_widen(_mm512_extracti64x4_epi64(v1, 1)), A3);
+  for (; i + 64 <= n; i += 64) {
+    __m512 w0, w1, w2, w3;
+    bf16x32(s + i, w0, w1);
+    bf16x32(s + i + 32, w2, w3);
+    sink.put(i, w0, A0);
+    sink.put(i + 16, w1, A1);
+    sink.put(i + 32, w2, A2);
+    sink.put(i + 48, w3, A3);
   }
   for (; i + 16 <= n; i += 16) sink.put(i, load(i), A0);
   if (i < n) {
