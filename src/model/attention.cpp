@@ -46,7 +46,7 @@ int64_t heads_per_item(const ModelConfig& c, int64_t n, int64_t query_rows, int 
 void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer, const float* q, int64_t n,
                       int64_t pos0, float* out, ThreadPool& pool, const TreeMask* tree) {
   constexpr int64_t kItemRows = 64;  // rows (queries × stacked heads) per work item
-  const int64_t hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int64_t hd = c.head_dim, q_dim = c.n_head * hd;
   const int64_t group = c.n_head / c.n_head_kv;
   const int64_t gs = heads_per_item(c, n, kItemRows, pool.size());
   const int64_t qb = std::max<int64_t>(1, kItemRows / gs);  // queries per item
@@ -57,7 +57,6 @@ void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer,
   // Item (kv head kvh, query block b, heads h0..h0+gs−1 of kvh's group). Its rows are query-major: row r·gs + e is
   // query i0 + r under head h0 + e, so the queries' head vectors are copied in contiguous runs of gs·hd floats.
   pool.parallel_for(c.n_head_kv * subgroups * blocks, 1, [&](int64_t begin, int64_t end, int) {
-    thread_local ThreadPool solo(1);  // the item's matmuls run on this worker only
     thread_local std::vector<float> qs, scores, acc, sums;
     qs.resize(static_cast<size_t>(qb * gs * hd));
     scores.resize(static_cast<size_t>(qb * gs * ld));
@@ -70,8 +69,7 @@ void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer,
       const int64_t n_kv = pos0 + i0 + queries;  // keys the block's last query sees
       for (int64_t r = 0; r < queries; ++r)
         std::copy_n(q + (i0 + r) * q_dim + h0 * hd, gs * hd, &qs[static_cast<size_t>(r * gs * hd)]);
-      const WeightView keys{DType::F32, cache.k_row(layer, 0) + kvh * hd, n_kv, hd, sizeof(float) * kv_dim};
-      matmul_ordered(keys, qs.data(), rows, hd, scores.data(), ld, solo);
+      matmul_panels(cache.keys(layer, kvh, n_kv), qs.data(), rows, hd, scores.data(), ld);
       for (int64_t row = 0; row < rows; ++row) {
         const int64_t r = row / gs;
         float* s = &scores[static_cast<size_t>(row * ld)];
@@ -84,9 +82,7 @@ void causal_attention(const ModelConfig& c, const KVCache& cache, int64_t layer,
         }
         std::fill(s + valid, s + n_kv, 0.0f);  // causal mask
       }
-      const WeightView values{DType::F32, cache.vt_row(layer, kvh * hd), hd, n_kv,
-                              sizeof(float) * static_cast<size_t>(cache.capacity())};
-      matmul_ordered(values, scores.data(), rows, ld, acc.data(), hd, solo);
+      matmul_panels(cache.values(layer, kvh, n_kv), scores.data(), rows, ld, acc.data(), hd);
       for (int64_t row = 0; row < rows; ++row) {
         const float inv = 1.0f / sums[static_cast<size_t>(row)];
         float* o = out + (i0 + row / gs) * q_dim + (h0 + row % gs) * hd;

@@ -3,11 +3,12 @@
 //   out_h(i) = Σ_{j ≤ pos0+i} softmax_j(q_h(i) · k_h(j) / √hd) · v_h(j)
 //
 // Work items are (kv head, block of queries, some of the query heads that share the kv head), 64 rows of queries ×
-// heads at most. Each item computes its score block S = Q·Kᵀ and the weighted sum S·V with matmul_ordered on the
-// calling worker alone (K rows and Vᵀ rows of the cache are fp32 weight views): one fp32 summation order at every row
-// count, so a query's output is the same bits whether a call evaluates it alone, in a chunk or in a whole prompt,
-// and whatever the thread count (which sets how many heads an item stacks). Stacking the heads of a GQA group lets
-// one query (generation) fill a register tile and pack each cache panel once for the group. Scaling, the softmax
+// heads at most. Each item computes its score block S = Q·Kᵀ and the weighted sum S·V with matmul_panels on the
+// calling worker alone (the cache keeps K and Vᵀ in the GEMM's packed layout, kv_cache.h; the same bits as
+// matmul_ordered on them as rows): one fp32 summation order at every row count, so a query's output is the same bits
+// whether a call evaluates it alone, in a chunk or in a whole prompt, and whatever the thread count (which sets how
+// many heads an item stacks). Stacking the heads of a GQA group lets one query (generation) fill a register tile
+// and read each cache panel once for the group. Scaling, the softmax
 // (e^{s − max} with the vector exp, over the row's own keys) and the division by the sum at the end are per row.
 //
 // Tree attention (SpecInfer's topology-aware mask, for verifying a token tree in one pass): with a TreeMask, query i

@@ -402,8 +402,7 @@ void Model::run(std::span<const SeqRun> seqs, ThreadPool& pool) const {
           if (!w.k_norm.empty()) rms_norm(ki + h * hd, w.k_norm.data(), ki + h * hd, hd, c.rms_eps);
           rope(ki + h * hd, cs, rope_half, c.rope);
         }
-        std::memcpy(cache.k_row(l, pos0 + i), ki, sizeof(float) * static_cast<size_t>(kv_dim));
-        for (int64_t j = 0; j < kv_dim; ++j) cache.vt_row(l, j)[pos0 + i] = vi[j];
+        cache.store(l, pos0 + i, ki, vi);
       }
       causal_attention(c, cache, l, &q[off[s] * q_dim], sq.n, pos0, &att[off[s] * q_dim], pool, sq.tree);
     }

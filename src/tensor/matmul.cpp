@@ -16,7 +16,8 @@
 //    Very long X is processed in passes of up to 1024 rows to bound the packed copy; F32 weights skip the
 //    dequantize copy and are transposed straight from W, F16 / BF16 weights are widened as they are transposed.
 // matmul_ordered (every m) is that GEMM, with the rows of X past the last whole mr sliver (all of them for m < mr)
-// handed to a small-m tile that performs each output's operations in the register tile's order.
+// handed to a small-m tile that performs each output's operations in the register tile's order. matmul_panels runs
+// the same tiles on fp32 weights that are already stored as packed slivers (the KV cache), on the calling thread.
 // The per-ISA tile kernels and transposes live in matmul_avx512.cpp / matmul_avx2.cpp; the scalar fallback is here.
 #include "tensor/matmul.h"
 
@@ -98,10 +99,10 @@ void pack_a_scalar(const float* src, int64_t ld, int rows, int64_t kc, float* ds
 }
 
 // The small-m tile: per output the same operations as tile_scalar (acc += x · b from zero, then C = [C +] acc).
-void tile_small_scalar(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c,
-                       int64_t ldc, int cols, bool accumulate) {
+void tile_small_scalar(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers,
+                       int64_t sliver_stride, float* c, int64_t ldc, int cols, bool accumulate) {
   for (int t = 0; t < slivers; ++t) {
-    const float* bt = b + t * kc * kScalarNr;
+    const float* bt = b + t * sliver_stride;
     const int tc = std::min(kScalarNr, cols - t * kScalarNr);
     for (int i = 0; i < rows; ++i) {
       const float* xi = x + i * ldx;
@@ -209,6 +210,20 @@ void prefetch_panel(const WeightView& W, int64_t n0, int64_t n_rows, int64_t k0,
   }
 }
 
+// Packs slivers [s0, s1) of X's m rows (k columns) for the register tile: for the kc block starting at k0, sliver s
+// lives at xp + k0 · m_pad + s · kc · mr (rows past m zero).
+void pack_x(const GemmKernel& kern, const float* X, int64_t m, int64_t ldx, int64_t k, int64_t s0, int64_t s1,
+            int64_t m_pad, float* xp) {
+  const int mr = kern.mr;
+  for (int64_t s = s0; s < s1; ++s) {
+    const int64_t rows = std::min<int64_t>(mr, m - s * mr);
+    for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+      const int64_t kc = std::min(kKc, k - k0);
+      kern.pack_a(X + s * mr * ldx + k0, ldx, static_cast<int>(rows), kc, xp + k0 * m_pad + s * kc * mr);
+    }
+  }
+}
+
 // small_tail (matmul_ordered): the last m % mr rows of X go through tile_small, which reads X in place, instead of a
 // register tile padded to mr rows (for m = 1 that is 8 times the work); the outputs are the same bits either way
 // (matmul_kernels.h).
@@ -221,18 +236,9 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
   const int64_t slivers = tail_small ? m / mr : (m + mr - 1) / mr;  // the slivers that the register tile takes
   const int64_t m_pad = slivers * mr;
 
-  // Pack X: for kc block starting at k0 (width kc), sliver s lives at xp + k0 * m_pad + s * kc * mr.
   thread_local AlignedFloats x_buf;
   float* xp = x_buf.get(static_cast<size_t>(std::max<int64_t>(m_pad * k, 1)));
-  pool.parallel_for(slivers, 4, [&](int64_t s0, int64_t s1, int) {
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t rows = std::min<int64_t>(mr, m - s * mr);
-      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        const int64_t kc = std::min(kKc, k - k0);
-        kern.pack_a(X + s * mr * ldx + k0, ldx, static_cast<int>(rows), kc, xp + k0 * m_pad + s * kc * mr);
-      }
-    }
-  });
+  pool.parallel_for(slivers, 4, [&](int64_t s0, int64_t s1, int) { pack_x(kern, X, m, ldx, k, s0, s1, m_pad, xp); });
 
   const int64_t nc = chunk_rows(kern, n, pool);
   const int64_t chunks = (n + nc - 1) / nc;
@@ -267,8 +273,8 @@ void matmul_blocked(const GemmKernel& kern, const WeightView& W, const float* X,
         }
         if (tail_small)
           kern.tile_small(kc, X + slivers * mr * ldx + k0, ldx, static_cast<int>(tail), panel,
-                          static_cast<int>(n_slivers), Y + slivers * mr * ldy + n0, ldy, static_cast<int>(n_rows),
-                          k0 > 0);
+                          static_cast<int>(n_slivers), kc * nr, Y + slivers * mr * ldy + n0, ldy,
+                          static_cast<int>(n_rows), k0 > 0);
       }
     }
   });
@@ -309,6 +315,49 @@ void matmul_ordered(const WeightView& W, const float* X, int64_t m, int64_t ldx,
                     ThreadPool& pool) {
   if (empty_product(W, m, ldx, Y, ldy)) return;
   matmul_gemm(select_kernel(), W, X, m, ldx, Y, ldy, pool, /*small_tail=*/true);
+}
+
+int gemm_panel_rows() { return select_kernel().nr; }
+
+void matmul_panels(const PanelView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy) {
+  const int64_t n = W.rows, k = W.cols;
+  assert(W.nr > 0 && W.sliver_stride >= k * W.nr && (m <= 1 || (ldx >= k && ldy >= n)));
+  if (m <= 0 || n <= 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(Y + i * ldy, Y + i * ldy + n, 0.0f);
+    return;
+  }
+  const GemmKernel kern = select_kernel();
+  if (kern.nr != W.nr) {  // laid out for another ISA's GEMM (the ISA cap changed since): as rows, then packed
+    thread_local std::vector<float> rows;
+    rows.resize(static_cast<size_t>(n * k));
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        rows[static_cast<size_t>(r * k + c)] = W.data[(r / W.nr) * W.sliver_stride + c * W.nr + r % W.nr];
+    thread_local ThreadPool solo(1);
+    matmul_ordered(WeightView{DType::F32, rows.data(), n, k, sizeof(float) * static_cast<size_t>(k)}, X, m, ldx, Y,
+                   ldy, solo);
+    return;
+  }
+  // matmul_blocked's loops with W's slivers read in place: the same tiles on the same operands in the same k order
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t slivers = m / mr, tail = m % mr, m_pad = slivers * mr, n_slivers = (n + nr - 1) / nr;
+  thread_local AlignedFloats x_buf;
+  float* xp = x_buf.get(static_cast<size_t>(std::max<int64_t>(m_pad * k, 1)));
+  pack_x(kern, X, m, ldx, k, 0, slivers, m_pad, xp);
+  for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+    const int64_t kc = std::min(kKc, k - k0);
+    const float* b = W.data + k0 * nr;
+    for (int64_t s = 0; s < slivers; ++s) {
+      const float* a = xp + k0 * m_pad + s * kc * mr;
+      for (int64_t t = 0; t < n_slivers; ++t)
+        kern.tile(kc, a, b + t * W.sliver_stride, Y + s * mr * ldy + t * nr, ldy, mr,
+                  static_cast<int>(std::min<int64_t>(nr, n - t * nr)), k0 > 0);
+    }
+    if (tail > 0)
+      kern.tile_small(kc, X + m_pad * ldx + k0, ldx, static_cast<int>(tail), b, static_cast<int>(n_slivers),
+                      W.sliver_stride, Y + m_pad * ldy, ldy, static_cast<int>(n), k0 > 0);
+  }
 }
 
 void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy, ThreadPool& pool,

@@ -71,6 +71,23 @@ void matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* 
 void matmul_ordered(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                     ThreadPool& pool);
 
+// fp32 weights stored the way the blocked GEMM packs them (matmul_kernels.h), so that a product reads them in place:
+// the rows in slivers of nr rows, element (r, c) at data[(r / nr) · sliver_stride + c · nr + r % nr] (sliver_stride
+// ≥ cols · nr). The attention's KV cache keeps its keys and values so, instead of having every product transpose the
+// whole cache again. nr: gemm_panel_rows() of the ISA the data was laid out for; data 64-byte aligned, and so
+// sliver_stride · 4 bytes a multiple of 64.
+struct PanelView {
+  const float* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  int64_t sliver_stride = 0;
+  int nr = 0;
+};
+// The sliver width of the GEMM that active_isa() selects (32 for AVX-512, 16 for AVX2, 8 scalar).
+int gemm_panel_rows();
+// matmul_ordered on W as a row-major fp32 matrix, on the calling thread: the same bits, without packing W (when W.nr
+// is the active GEMM's sliver width; otherwise W is copied to rows first, which costs what packing would).
+void matmul_panels(const PanelView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy);
+
 // Elements per activation scale of the int8 path: kFastBlock (32, llama.cpp's Q8_0 rule) or kFastFineBlock (16,
 // twice the scales for twice the fp32 work per integer product: for inputs with outlier channels, where an outlier's
 // scale flattens the other elements of its block).

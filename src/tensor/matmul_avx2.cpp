@@ -56,16 +56,15 @@ void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
   }
 }
 
-// R rows of X against T consecutive slivers (sliver t at b + t·kc·kNr); cols: the valid columns from c on.
+// R rows of X against T consecutive slivers (sliver t at b + t·sliver); cols: the valid columns from c on.
 template <int R, int T>
-void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, float* c, int64_t ldc, int cols,
-                     bool accumulate) {
+void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, int64_t sliver, float* c, int64_t ldc,
+                     int cols, bool accumulate) {
   __m256 acc[R][2 * T];
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
 #pragma GCC unroll 16
     for (int v = 0; v < 2 * T; ++v) acc[i][v] = _mm256_setzero_ps();
-  const int64_t sliver = kc * kNr;
   for (int64_t p = 0; p < kc; ++p) {
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
@@ -102,21 +101,21 @@ void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, fl
 
 // R rows against every sliver: groups of T slivers, then the rest one at a time.
 template <int R, int T>
-void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, float* c, int64_t ldc, int cols,
-                bool accumulate) {
-  const int64_t sliver = kc * kNr;
+void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, int64_t sliver, float* c,
+                int64_t ldc, int cols, bool accumulate) {
   int t = 0;
   for (; t + T <= slivers; t += T)
-    small_rows_tile<R, T>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    small_rows_tile<R, T>(kc, x, ldx, b + t * sliver, sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
   for (; t < slivers; ++t)
-    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
 }
 
-void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c, int64_t ldc,
-                int cols, bool accumulate) {
+void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers,
+                int64_t sliver_stride, float* c, int64_t ldc, int cols, bool accumulate) {
   int i = 0;
-  for (; i + 2 <= rows; i += 2) small_rows<2, 2>(kc, x + i * ldx, ldx, b, slivers, c + i * ldc, ldc, cols, accumulate);
-  if (i < rows) small_rows<1, 4>(kc, x + i * ldx, ldx, b, slivers, c + i * ldc, ldc, cols, accumulate);
+  for (; i + 2 <= rows; i += 2)
+    small_rows<2, 2>(kc, x + i * ldx, ldx, b, slivers, sliver_stride, c + i * ldc, ldc, cols, accumulate);
+  if (i < rows) small_rows<1, 4>(kc, x + i * ldx, ldx, b, slivers, sliver_stride, c + i * ldc, ldc, cols, accumulate);
 }
 
 // 8×8 transpose in registers: on entry r[i] is row i, on return r[p] is column p.

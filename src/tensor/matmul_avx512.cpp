@@ -66,16 +66,15 @@ void tile_8x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc
 inline __mmask16 low_mask(int cols) { return cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1); }
 inline __mmask16 high_mask(int cols) { return cols <= 16 ? __mmask16(0) : low_mask(cols - 16); }
 
-// R rows of X against T consecutive slivers (sliver t at b + t·kc·kNr); cols: the valid columns from c on.
+// R rows of X against T consecutive slivers (sliver t at b + t·sliver); cols: the valid columns from c on.
 template <int R, int T>
-void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, float* c, int64_t ldc, int cols,
-                     bool accumulate) {
+void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, int64_t sliver, float* c, int64_t ldc,
+                     int cols, bool accumulate) {
   __m512 acc[R][2 * T];
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
 #pragma GCC unroll 16
     for (int v = 0; v < 2 * T; ++v) acc[i][v] = _mm512_setzero_ps();
-  const int64_t sliver = kc * kNr;
   for (int64_t p = 0; p < kc; ++p) {
     __m512 bv[2 * T];
 #pragma GCC unroll 16
@@ -112,32 +111,31 @@ void small_rows_tile(int64_t kc, const float* x, int64_t ldx, const float* b, fl
 // R rows against every sliver: groups of kWide slivers (4 for up to two rows, 2 for more: at most 16 accumulators
 // plus the weight vectors in registers), then the rest two and one at a time.
 template <int R>
-void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, float* c, int64_t ldc, int cols,
-                bool accumulate) {
+void small_rows(int64_t kc, const float* x, int64_t ldx, const float* b, int slivers, int64_t sliver, float* c,
+                int64_t ldc, int cols, bool accumulate) {
   constexpr int kWide = R <= 2 ? 4 : 2;
-  const int64_t sliver = kc * kNr;
   int t = 0;
   for (; t + kWide <= slivers; t += kWide)
-    small_rows_tile<R, kWide>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    small_rows_tile<R, kWide>(kc, x, ldx, b + t * sliver, sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
   if (kWide > 2 && t + 2 <= slivers) {
-    small_rows_tile<R, 2>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    small_rows_tile<R, 2>(kc, x, ldx, b + t * sliver, sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
     t += 2;
   }
   for (; t < slivers; ++t)
-    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
+    small_rows_tile<R, 1>(kc, x, ldx, b + t * sliver, sliver, c + t * kNr, ldc, cols - t * kNr, accumulate);
 }
 
-void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c, int64_t ldc,
-                int cols, bool accumulate) {
+void tile_small(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers,
+                int64_t sliver_stride, float* c, int64_t ldc, int cols, bool accumulate) {
   for (int i = 0; i < rows;) {
     const int r = rows - i >= 4 ? 4 : rows - i;
     const float* xi = x + i * ldx;
     float* ci = c + i * ldc;
     switch (r) {
-      case 4: small_rows<4>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
-      case 3: small_rows<3>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
-      case 2: small_rows<2>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
-      default: small_rows<1>(kc, xi, ldx, b, slivers, ci, ldc, cols, accumulate); break;
+      case 4: small_rows<4>(kc, xi, ldx, b, slivers, sliver_stride, ci, ldc, cols, accumulate); break;
+      case 3: small_rows<3>(kc, xi, ldx, b, slivers, sliver_stride, ci, ldc, cols, accumulate); break;
+      case 2: small_rows<2>(kc, xi, ldx, b, slivers, sliver_stride, ci, ldc, cols, accumulate); break;
+      default: small_rows<1>(kc, xi, ldx, b, slivers, sliver_stride, ci, ldc, cols, accumulate); break;
     }
     i += r;
   }

@@ -30,9 +30,10 @@ struct GemmKernel {
   // dst[p * mr + i] = src[i * ld + p] for i < rows, p < kc; rows..mr-1 are zero-filled. (A packing.)
   void (*pack_a)(const float* src, int64_t ld, int rows, int64_t kc, float* dst) = nullptr;
   // C (row stride ldc) = [C +] X·Bᵀ for rows (1..mr−1) rows of X (x + i·ldx, kc floats each) and `slivers` packed
-  // B slivers (sliver t at b + t·kc·nr, columns t·nr..t·nr+nr−1 of C); only the first `cols` columns are written.
-  void (*tile_small)(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers, float* c,
-                     int64_t ldc, int cols, bool accumulate) = nullptr;
+  // B slivers (sliver t at b + t·sliver_stride, columns t·nr..t·nr+nr−1 of C; the packed panel's stride is kc·nr);
+  // only the first `cols` columns are written.
+  void (*tile_small)(int64_t kc, const float* x, int64_t ldx, int rows, const float* b, int slivers,
+                     int64_t sliver_stride, float* c, int64_t ldc, int cols, bool accumulate) = nullptr;
   // pack_b straight from stored 16-bit rows (src: the first of `rows` rows, ld elements apart, kc elements each),
   // each element widened to fp32 as this ISA's dequantize_row does (the same instruction), so the panel is the one
   // dequantize_row + pack_b would make, without the fp32 copy in between. Null: no fused form (scalar fallback).

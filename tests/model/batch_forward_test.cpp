@@ -36,11 +36,12 @@ bool same_cache(const ModelConfig& c, const KVCache& a, const KVCache& b) {
   if (a.size() != b.size()) return false;
   const int64_t kv_dim = c.n_head_kv * c.head_dim;
   for (int64_t l = 0; l < c.n_layer; ++l) {
-    for (int64_t p = 0; p < a.size(); ++p)
-      if (std::memcmp(a.k_row(l, p), b.k_row(l, p), sizeof(float) * static_cast<size_t>(kv_dim)) != 0) return false;
-    for (int64_t j = 0; j < kv_dim; ++j)
-      if (std::memcmp(a.vt_row(l, j), b.vt_row(l, j), sizeof(float) * static_cast<size_t>(a.size())) != 0)
-        return false;
+    for (int64_t p = 0; p < a.size(); ++p) {
+      for (int64_t j = 0; j < kv_dim; ++j) {
+        const float ka = a.key(l, p, j), kb = b.key(l, p, j), va = a.value(l, p, j), vb = b.value(l, p, j);
+        if (std::memcmp(&ka, &kb, sizeof ka) != 0 || std::memcmp(&va, &vb, sizeof va) != 0) return false;
+      }
+    }
   }
   return true;
 }

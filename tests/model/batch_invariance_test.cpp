@@ -52,8 +52,11 @@ AttentionInputs random_inputs(const ModelConfig& c, int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   const int64_t kv_dim = c.n_head_kv * c.head_dim;
-  for (int64_t p = 0; p < n; ++p)
-    for (int64_t j = 0; j < kv_dim; ++j) in.cache.k_row(0, p)[j] = 2.0f * u(rng), in.cache.vt_row(0, j)[p] = u(rng);
+  std::vector<float> k(static_cast<size_t>(kv_dim)), v(k.size());
+  for (int64_t p = 0; p < n; ++p) {
+    for (int64_t j = 0; j < kv_dim; ++j) k[static_cast<size_t>(j)] = 2.0f * u(rng), v[static_cast<size_t>(j)] = u(rng);
+    in.cache.store(0, p, k.data(), v.data());
+  }
   in.cache.set_size(n);
   in.q.resize(static_cast<size_t>(n * c.n_head * c.head_dim));
   for (float& x : in.q) x = 2.0f * u(rng);
@@ -93,7 +96,7 @@ std::vector<double> attention_ref(const ModelConfig& c, const AttentionInputs& i
     for (int64_t j = 0; j <= pos; ++j) {
       if (!sees(j)) continue;
       double s = 0.0;
-      for (int64_t e = 0; e < hd; ++e) s += static_cast<double>(qh[e]) * in.cache.k_row(0, j)[kvh * hd + e];
+      for (int64_t e = 0; e < hd; ++e) s += static_cast<double>(qh[e]) * in.cache.key(0, j, kvh * hd + e);
       w[static_cast<size_t>(j)] = s / std::sqrt(static_cast<double>(hd));
       mx = std::max(mx, w[static_cast<size_t>(j)]);
     }
@@ -103,7 +106,7 @@ std::vector<double> attention_ref(const ModelConfig& c, const AttentionInputs& i
     }
     for (int64_t e = 0; e < hd; ++e) {
       double o = 0.0;
-      for (int64_t j = 0; j <= pos; ++j) o += w[static_cast<size_t>(j)] * in.cache.vt_row(0, kvh * hd + e)[j];
+      for (int64_t j = 0; j <= pos; ++j) o += w[static_cast<size_t>(j)] * in.cache.value(0, j, kvh * hd + e);
       out[static_cast<size_t>(h * hd + e)] = o / sum;
     }
   }
