@@ -19,6 +19,15 @@ struct Weights {
   WeightView view() const { return WeightView{type, bytes.data(), rows, cols, stride}; }
 };
 
+// Uniform values in [−1, 1).
+inline std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
 // Normal activations with an outlier (×20) every 97 elements, like the inputs of a transformer's matrices.
 inline std::vector<float> random_activations(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "isa_support.h"
+#include "matmul_support.h"
 #include "tensor/cpu.h"
 #include "tensor/matmul.h"
 
@@ -19,17 +20,10 @@ namespace ts {
 namespace {
 
 using test::available_isas;
+using test::random_floats;
 using test::IsaCapGuard;
 
 constexpr float kSentinel = -12345.0f;
-
-std::vector<float> random_floats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
 
 // W (n × k, row-major) in panels of nr rows, with slack between slivers (sliver_stride > k · nr) that holds garbage
 // the product must not read into a result, and garbage in the last sliver's missing rows.

@@ -26,6 +26,7 @@ namespace ts {
 namespace {
 
 using test::Weights;
+using test::random_floats;
 
 using test::available_isas;
 using test::IsaCapGuard;
@@ -44,14 +45,6 @@ bool make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed, Weights* w
     if (!quantize_row(t, src.data(), w->bytes.data() + static_cast<size_t>(r) * w->stride, cols)) return false;
   }
   return true;
-}
-
-std::vector<float> random_floats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
 }
 
 // Σ_p |x_p w_p| for the error bound, with the reference dequantization.
