@@ -240,8 +240,13 @@ int run_bench(const Opts& o) {
   }
   const int threads = pool.size();
   const char* weights = m.file().copied() ? "copy" : "mmap";
-  size_t interleaved = 0;  // matrices Model::load rewrote into the interleaved layout (tensor/interleave.h)
-  for (size_t i = 0; i < m.file().tensors().size(); ++i) interleaved += m.file().tensor_form(i) == "interleaved16";
+  // matrices Model::load rewrote into the interleaved layout (tensor/interleave.h) and the k-split one (k_split.h)
+  size_t interleaved = 0, k_split = 0;
+  for (size_t i = 0; i < m.file().tensors().size(); ++i) {
+    const std::string form = m.file().tensor_form(i);
+    interleaved += form == "interleaved16";
+    k_split += form.rfind("k-split", 0) == 0;
+  }
   if (o.format == "json") {
     auto stat = [](const Series& s, nlohmann::json& j, const std::string& key) {
       j[key] = s.v.empty() ? nlohmann::json() : nlohmann::json(round6(s.median()));
@@ -253,7 +258,7 @@ int run_bench(const Opts& o) {
                         {"params", n_params}, {"threads", threads}, {"prompt_tokens", o.prompt},
                         {"gen_tokens", o.gen}, {"batch", o.batch}, {"reps", o.reps},
                         {"precision", o.fast ? "fast" : o.precision}, {"stats", o.stats},
-                        {"weights", weights}, {"interleaved_matrices", interleaved}, {"load_s", round6(load_s)}};
+                        {"weights", weights}, {"interleaved_matrices", interleaved}, {"k_split_matrices", k_split}, {"load_s", round6(load_s)}};
     stat(pp, j, "prompt_tokens_per_s");
     stat(tg, j, "gen_tokens_per_s");
     stat(ttft, j, "ttft_ms");
@@ -271,9 +276,10 @@ int run_bench(const Opts& o) {
               (", precision " + std::string(o.fast ? "fast" : o.precision) +
                (o.stats == "logits" ? ", --stats logits" : ""))
                   .c_str());
-  std::printf("weights %s%s, loaded in %.2f s\n",
+  std::printf("weights %s%s%s, loaded in %.2f s\n",
               m.file().copied() ? "copied into memory (huge pages)" : "mapped from the file",
-              interleaved ? (", " + std::to_string(interleaved) + " matrices interleaved").c_str() : "", load_s);
+              interleaved ? (", " + std::to_string(interleaved) + " matrices interleaved").c_str() : "",
+              k_split ? (", " + std::to_string(k_split) + " matrices k-split").c_str() : "", load_s);
   std::printf("| %-12s | %12s | %12s | %12s |\n", "test", "median", "min", "max");
   std::printf("| %-12s | %12s | %12s | %12s |\n", "------------", "-----------:", "-----------:", "-----------:");
   auto row = [](const std::string& name, const Series& s, const char* unit) {

@@ -14,6 +14,7 @@
 
 #include "model/attention.h"
 #include "tensor/interleave.h"
+#include "tensor/k_split.h"
 #include "tensor/quant.h"
 #include "tensor/vec_ops.h"
 
@@ -27,8 +28,8 @@ std::string shape_str(const std::vector<uint64_t>& d) {
   return s + "]";
 }
 
-// Whether Model::load may rewrite its product weights into the interleaved layout (see Loader::matrix): yes, unless
-// the environment says TOKENSCOPE_INTERLEAVE=0 (for comparing the two layouts).
+// Whether Model::load may rewrite its product weights into the interleaved or k-split layouts (see Loader::matrix):
+// yes, unless the environment says TOKENSCOPE_INTERLEAVE=0 (for comparing with the row layout).
 bool interleave_weights() {
   static const bool on = [] {
     const char* v = std::getenv("TOKENSCOPE_INTERLEAVE");
@@ -40,6 +41,7 @@ bool interleave_weights() {
 struct Loader {
   const gguf::File& f;
   bool interleave;  // rewrite product matrices into the interleaved layout where they can be
+  bool split;       // rewrite long float product rows into the k-split layout (tensor/k_split.h)
 
   Expected<const gguf::TensorInfo*> get(const std::string& name, std::vector<uint64_t> shape, bool optional = false) {
     const gguf::TensorInfo* t = f.tensor(name);
@@ -68,6 +70,15 @@ struct Loader {
       const DType type = out.type;
       out.interleaved = f.rewrite_tensor(static_cast<size_t>(*t - f.tensors().data()), "interleaved16",
                                          [&](uint8_t* p, size_t) { interleave_rows(type, p, rows, cols); });
+    }
+    const int64_t width = interleave && split ? k_segment_for(out.type, rows, cols) : 0;
+    if (width > 0) {
+      const DType type = out.type;
+      if (f.rewrite_tensor(static_cast<size_t>(*t - f.tensors().data()), "k-split " + std::to_string(width),
+                           [&](uint8_t* p, size_t) { k_split_rows(type, p, rows, cols, width); })) {
+        out.k_segment = width;
+        out.row_stride = row_bytes(type, width);
+      }
     }
     return ok_status();
   }
@@ -167,6 +178,15 @@ void rowwise_matmul(const WeightView& W, const float* X, int64_t m, int64_t ldx,
   // activation rows goes through vec_dot_tile (quant.h: each weight row decoded once per group, bit-identical to
   // vec_dot) into a local buffer, since the rows' outputs need not be evenly spaced.
   constexpr int64_t kBlock = 64;
+  if (W.k_segment > 0) {  // k-split rows: matmul()'s sum over segments, up to four activation rows at a time
+    std::vector<float> y(static_cast<size_t>(kRowwiseMaxRows * W.rows));
+    for (int64_t i0 = 0; i0 < m; i0 += kRowwiseMaxRows) {
+      const int64_t rows = std::min(kRowwiseMaxRows, m - i0);
+      matmul(W, X + i0 * ldx, rows, ldx, y.data(), W.rows, pool);
+      for (int64_t i = 0; i < rows; ++i) std::copy_n(&y[static_cast<size_t>(i * W.rows)], W.rows, y_row(i0 + i));
+    }
+    return;
+  }
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
     float buf[kRowwiseMaxRows * kBlock];
     thread_local std::vector<uint8_t> scratch;  // interleaved weights: the block's rows unpacked
@@ -196,7 +216,7 @@ Expected<std::unique_ptr<Model>> Model::load(std::shared_ptr<const gguf::File> f
   m->config_ = *cfg;
   const ModelConfig& c = m->config_;
   m->precision_ = precision;
-  Loader L{*file, precision != Precision::kExact && interleave_weights()};
+  Loader L{*file, precision != Precision::kExact && interleave_weights(), interleave_weights()};
   const int64_t q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
 
   if (auto s = L.matrix("token_embd.weight", c.n_vocab, c.n_embd, m->token_embd_, false, /*interleave=*/false); !s)

@@ -2,7 +2,10 @@
 // that read rows.
 #include "tensor/interleave.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "tensor/k_split.h"
 
 namespace ts {
 
@@ -92,6 +95,23 @@ void deinterleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols) {
 }
 
 RowSpan row_span(const WeightView& W, int64_t r0, int64_t n, int64_t k0, int64_t kc, std::vector<uint8_t>& scratch) {
+  if (W.k_segment > 0) {
+    const KSegment first = k_segment_of(W, k0 / W.k_segment);
+    if (k0 + kc <= first.col0 + first.cols)  // within one segment: its own bytes
+      return {first.p + static_cast<size_t>(r0) * first.stride + row_bytes(W.type, k0 - first.col0), first.stride};
+    const size_t span = row_bytes(W.type, kc);  // across segments: the pieces copied together
+    scratch.resize(static_cast<size_t>(n) * span);
+    for (int64_t c = k0; c < k0 + kc;) {
+      const KSegment g = k_segment_of(W, c / W.k_segment);
+      const int64_t e = std::min(k0 + kc, g.col0 + g.cols);
+      const size_t at = row_bytes(W.type, c - k0), off = row_bytes(W.type, c - g.col0), bytes = row_bytes(W.type, e - c);
+      for (int64_t j = 0; j < n; ++j)
+        std::memcpy(scratch.data() + static_cast<size_t>(j) * span + at, g.p + static_cast<size_t>(r0 + j) * g.stride + off,
+                    bytes);
+      c = e;
+    }
+    return {scratch.data(), span};
+  }
   const size_t off = row_bytes(W.type, k0);
   if (!W.interleaved) return {W.row(r0) + off, W.row_stride};
   const size_t B = traits(W.type).block_bytes, span = row_bytes(W.type, kc), b0 = off / B;
@@ -105,6 +125,12 @@ RowSpan row_span(const WeightView& W, int64_t r0, int64_t n, int64_t k0, int64_t
 }
 
 WeightRuns weight_runs(const WeightView& W, int64_t r0, int64_t n, int64_t k0, int64_t kc) {
+  if (W.k_segment > 0) {  // the runs in the segment holding column k0 (all of them unless the columns straddle two)
+    const KSegment g = k_segment_of(W, k0 / W.k_segment);
+    const int64_t e = std::min(k0 + kc, g.col0 + g.cols);
+    return {g.p + static_cast<size_t>(r0) * g.stride + row_bytes(W.type, k0 - g.col0), g.stride,
+            row_bytes(W.type, e - k0), n};
+  }
   const size_t off = row_bytes(W.type, k0), bytes = row_bytes(W.type, k0 + kc) - off;
   if (!W.interleaved) return {W.row(r0) + off, W.row_stride, bytes, n};
   const auto* group = static_cast<const uint8_t*>(W.data) + static_cast<size_t>(r0 / kG) * kG * W.row_stride;

@@ -55,8 +55,9 @@ void interleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols);
 void deinterleave_rows(DType t, uint8_t* data, int64_t rows, int64_t cols);
 
 // The bytes of rows [r0, r0 + n) over columns [k0, k0 + kc) (k0, kc multiples of the type's block) in the row
-// layout: row r0 + j at p + j·stride, column k0 at the first byte. For the row layout these are W's own bytes; for
-// the interleaved layout they are unpacked into `scratch`.
+// layout: row r0 + j at p + j·stride, column k0 at the first byte. For the row layout, and for columns within one
+// segment of the k-split layout (k_split.h), these are W's own bytes; for the interleaved layout, and columns across
+// segments, they are copied into `scratch`.
 struct RowSpan {
   const uint8_t* p = nullptr;
   size_t stride = 0;
@@ -70,7 +71,7 @@ inline const uint8_t* interleaved_group(const WeightView& W, int64_t r) {
 
 // Where the bytes of rows [r0, r0 + n), columns [k0, k0 + kc) lie: `count` runs of `bytes` bytes, run i at
 // first + i·stride. A run is one row in the row layout; one group of 16 rows in the interleaved layout (r0 and n
-// multiples of 16 there). For prefetching.
+// multiples of 16 there); in the k-split layout, one row's part in the segment holding column k0. For prefetching.
 struct WeightRuns {
   const uint8_t* first = nullptr;
   size_t stride = 0, bytes = 0;

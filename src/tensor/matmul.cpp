@@ -30,6 +30,7 @@
 
 #include "tensor/cpu.h"
 #include "tensor/interleave.h"
+#include "tensor/k_split.h"
 #include "tensor/matmul_kernels.h"
 #include "tensor/quant.h"
 
@@ -128,9 +129,41 @@ GemmKernel select_kernel() {
 }
 
 // ---- m small: one pass over W, rows split across threads ----
+
+// k-split W (k_split.h): the pool's chunks run over (segment, row) in segment order, so a thread keeps one x segment
+// in L1 while it streams that segment's rows; each segment's dot products go to their own partial row, and the
+// partials are added in segment order: Y = ((d₀ + d₁) + d₂) + ….
+void matmul_rows_k_split(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
+                         ThreadPool& pool) {
+  const int64_t n = W.rows, S = k_segments(W);
+  thread_local std::vector<float> part_buf;  // S × m rows of n: segment s, activation row i at (s · m + i) · n
+  part_buf.resize(static_cast<size_t>(S * m * n));
+  float* part = part_buf.data();
+  pool.parallel_for(S * n, 16, [&](int64_t v0, int64_t v1, int) {
+    for (int64_t v = v0; v < v1;) {
+      const int64_t s = v / n, r = v % n, e = std::min(v1, (s + 1) * n);
+      const KSegment g = k_segment_of(W, s);
+      vec_dot_tile(W.type, g.p + static_cast<size_t>(r) * g.stride, g.stride, e - v, X + g.col0, ldx, m, g.cols,
+                   part + s * m * n + r, n);
+      v = e;
+    }
+  });
+  for (int64_t i = 0; i < m; ++i) {
+    float* y = Y + i * ldy;
+    std::copy_n(part + i * n, n, y);
+    for (int64_t s = 1; s < S; ++s) {
+      const float* p = part + (s * m + i) * n;
+      for (int64_t r = 0; r < n; ++r) y[r] += p[r];
+    }
+  }
+}
 void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                  ThreadPool& pool) {
   const int64_t k = W.cols;
+  if (W.k_segment > 0) {
+    matmul_rows_k_split(W, X, m, ldx, Y, ldy, pool);
+    return;
+  }
   // each weight row decoded once for all m activation rows, which stay in L1; for m = 1 several weight rows share
   // each pass over x (quant.h). Either way every output is vec_dot's, bit for bit.
   pool.parallel_for(W.rows, 16, [&](int64_t r0, int64_t r1, int) {
@@ -171,21 +204,21 @@ void pack_panel(const GemmKernel& kern, const WeightView& W, int64_t n0, int64_t
   const int nr = kern.nr;
   const bool direct_f32 = W.type == DType::F32 && W.row_stride % sizeof(float) == 0 &&
                           reinterpret_cast<uintptr_t>(W.data) % alignof(float) == 0;
-  const int64_t f32_ld = static_cast<int64_t>(W.row_stride / sizeof(float));
   const PackHalves pack_halves = pack_halves_for(kern, W);
-  const int64_t half_ld = static_cast<int64_t>(W.row_stride / sizeof(uint16_t));
   const int64_t n_slivers = (n_rows + nr - 1) / nr;
-  thread_local std::vector<uint8_t> scratch;  // interleaved weights: the sliver's rows unpacked
+  thread_local std::vector<uint8_t> scratch;  // interleaved weights (or columns across k-segments): rows unpacked
   for (int64_t t = 0; t < n_slivers; ++t) {
     const int rows = static_cast<int>(std::min<int64_t>(nr, n_rows - t * nr));
     const RowSpan span = row_span(W, n0 + t * nr, rows, k0, kc, scratch);
     const uint8_t* first = span.p;
     if (direct_f32) {
-      kern.pack_b(reinterpret_cast<const float*>(first), f32_ld, rows, kc, panel + t * kc * nr);
+      kern.pack_b(reinterpret_cast<const float*>(first), static_cast<int64_t>(span.stride / sizeof(float)), rows, kc,
+                  panel + t * kc * nr);
       continue;
     }
     if (pack_halves) {
-      pack_halves(reinterpret_cast<const uint16_t*>(first), half_ld, rows, kc, panel + t * kc * nr);
+      pack_halves(reinterpret_cast<const uint16_t*>(first), static_cast<int64_t>(span.stride / sizeof(uint16_t)), rows,
+                  kc, panel + t * kc * nr);
       continue;
     }
     for (int j = 0; j < rows; ++j) dequantize_row(W.type, first + j * span.stride, tmp + j * kc, kc);

@@ -42,6 +42,10 @@ struct WeightView {
   // The rows in groups of 16 with their blocks interleaved (tensor/interleave.h; Q8_0, Q4_K, Q6_K, contiguous rows,
   // a multiple of 16): every product reads it, bit-identical to the row layout; row() does not apply.
   bool interleaved = false;
+  // Nonzero: the columns in segments of k_segment columns, each stored as its own rows × width matrix (row_stride:
+  // a full segment's row bytes), for float rows too long for one core's L1 together with their activations
+  // (tensor/k_split.h). Every product reads it; products of up to 4 rows then sum per segment.
+  int64_t k_segment = 0;
 
   // Row r's bytes (row layout only).
   const uint8_t* row(int64_t r) const { return static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride; }

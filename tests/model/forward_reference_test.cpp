@@ -124,16 +124,21 @@ class Builder {
   size_t next_type_ = 0;
 };
 
+// file: the model's (which Model::load may rewrite into its own layouts); ref_file: the same bytes, untouched, for
+// the reference.
 struct Loaded {
-  std::shared_ptr<const gguf::File> file;
+  std::shared_ptr<const gguf::File> file, ref_file;
   std::unique_ptr<Model> model;
 };
 
 Loaded load(const Spec& s) {
-  auto f = gguf::File::from_bytes(Builder(s).build(), s.arch + "-case.gguf");
-  EXPECT_TRUE(f.ok()) << f.error().message;
-  if (!f.ok()) return {};
-  Loaded out{std::make_shared<const gguf::File>(std::move(*f)), nullptr};
+  const std::string bytes = Builder(s).build();
+  auto f = gguf::File::from_bytes(bytes, s.arch + "-case.gguf");
+  auto r = gguf::File::from_bytes(bytes, s.arch + "-reference.gguf");
+  EXPECT_TRUE(f.ok() && r.ok()) << (f.ok() ? "" : f.error().message);
+  if (!f.ok() || !r.ok()) return {};
+  Loaded out{std::make_shared<const gguf::File>(std::move(*f)), std::make_shared<const gguf::File>(std::move(*r)),
+             nullptr};
   auto m = Model::load(out.file);
   EXPECT_TRUE(m.ok()) << m.error().message;
   if (m.ok()) out.model = std::move(*m);
@@ -177,7 +182,7 @@ void expect_matches_reference(const Spec& s, const char* label, int64_t n_tokens
   const std::vector<int32_t> ids = tokens_for(s.n_vocab, n_tokens);
   const int64_t n = static_cast<int64_t>(ids.size()), V = m.model->config().n_vocab;
   ASSERT_EQ(V, s.n_vocab);
-  const std::vector<double> ref = test::reference_forward(*m.file, ids);
+  const std::vector<double> ref = test::reference_forward(*m.ref_file, ids);
   ASSERT_EQ(ref.size(), static_cast<size_t>(n * V));
   const double tol = tolerance(ref);
   ThreadPool pool(2);
@@ -289,6 +294,27 @@ TEST(ForwardReference, MixedKQuantWeightTypesMatch) {
   expect_matches_reference(s, "mixed Q2_K..Q6_K, n_embd 256");
 }
 
+// Down projections with rows too long for L1 (n_ff 4864) are stored k-split when the model owns its bytes
+// (tensor/k_split.h): generation's one-row products then add per-segment dot products, the GEMM reads the segments.
+TEST(ForwardReference, KSplitFloatRowsMatch) {
+  for (DType t : {DType::F16, DType::BF16, DType::F32}) {
+    Spec s;
+    s.n_ff = 4864;
+    s.types = {t};
+    s.seed = 12;
+    const std::string label = std::string("k-split down projection ") + std::string(dtype_name(t));
+    {
+      Loaded m = load(s);
+      ASSERT_TRUE(m.model);
+      const gguf::TensorInfo* down = m.file->tensor("blk.0.ffn_down.weight");
+      ASSERT_NE(down, nullptr);
+      EXPECT_EQ(m.file->tensor_form(static_cast<size_t>(down - m.file->tensors().data())).rfind("k-split", 0), 0u)
+          << label << ": the down projection was not split";
+    }
+    expect_matches_reference(s, label.c_str());
+  }
+}
+
 // 80 positions: more than one 64-query attention block, with chunk borders inside blocks.
 TEST(ForwardReference, LongerSequenceAcrossAttentionBlocksMatches) {
   Spec s;
@@ -302,8 +328,8 @@ TEST(ForwardReference, LlamaNormOnGgufRowsEqualsHfRotateHalf) {
   Loaded m = load(Spec{});
   ASSERT_TRUE(m.file);
   const std::vector<int32_t> ids = tokens_for(50);
-  const auto norm = test::reference_forward(*m.file, ids, RefRope::kArch);
-  const auto hf = test::reference_forward(*m.file, ids, RefRope::kHfLayout);
+  const auto norm = test::reference_forward(*m.ref_file, ids, RefRope::kArch);
+  const auto hf = test::reference_forward(*m.ref_file, ids, RefRope::kHfLayout);
   ASSERT_EQ(norm.size(), hf.size());
   double worst = 0;
   for (size_t i = 0; i < norm.size(); ++i) worst = std::max(worst, std::fabs(norm[i] - hf[i]));
@@ -316,7 +342,7 @@ TEST(ForwardReference, LlamaWithNeoxRopeDoesNotMatch) {
   ASSERT_TRUE(m.model);
   const std::vector<int32_t> ids = tokens_for(50);
   const int64_t n = static_cast<int64_t>(ids.size()), V = 50;
-  const auto wrong = test::reference_forward(*m.file, ids, RefRope::kNeox);
+  const auto wrong = test::reference_forward(*m.ref_file, ids, RefRope::kNeox);
   KVCache cache(m.model->config(), n);
   ThreadPool pool(1);
   std::vector<float> logits(static_cast<size_t>(n * V));
