@@ -157,6 +157,7 @@ void matmul_rows_k_split(const WeightView& W, const float* X, int64_t m, int64_t
     }
   }
 }
+
 void matmul_rows(const WeightView& W, const float* X, int64_t m, int64_t ldx, float* Y, int64_t ldy,
                  ThreadPool& pool) {
   const int64_t k = W.cols;
