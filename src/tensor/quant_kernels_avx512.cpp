@@ -137,65 +137,57 @@ void walk_f32(const void* src, int64_t n, Sink& sink) {
   }
 }
 
-inline __m512 f16x16(const uint16_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-// 32 halves loaded as one 512-bit vector, widened half by half. Streaming a row from memory, this runs at ~0.86 of a
-// plain read in the machine's fast-memory minutes where a 256-bit load per vcvtph2ps (the memory form) reached
-// ~0.70 (Zen 4, two threads, k = 2048; bench/README.md "F16 rows: 512-bit loads").
-inline void f16x32(const uint16_t* p, __m512& lo, __m512& hi) {
-  const __m512i v = _mm512_loadu_si512(p);
-  lo = _mm512_cvtph_ps(_mm512_castsi512_si256(v));
-  hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1));
+// 16-bit float formats: 16 values of a __m256i widened to fp32 (F16: vcvtph2ps; BF16: the bits shifted up).
+struct F16Widen {
+  static __m512 widen(__m256i h) { return _mm512_cvtph_ps(h); }
+};
+struct BF16Widen {
+  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+};
+
+// Loads of a row of 16-bit floats p (element offset i) widened by W: 16 values, the lanes of m (others zero), and
+// 32 values from one 512-bit load widened half by half. Streaming a row from memory, the 512-bit load runs at ~0.86
+// of a plain read in the machine's fast-memory minutes where a 256-bit load per widening (vcvtph2ps's memory form)
+// reached ~0.70 (Zen 4, two threads, k = 2048; BF16 0.79 -> 0.90; bench/README.md "F16 rows: 512-bit loads").
+template <class W>
+struct Halves {
+  static __m512 x16(const uint16_t* p) { return W::widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static __m512 masked(const uint16_t* p, __mmask16 m) { return W::widen(_mm256_maskz_loadu_epi16(m, p)); }
+  static void x32(const uint16_t* p, __m512& lo, __m512& hi) {
+    const __m512i v = _mm512_loadu_si512(p);
+    lo = W::widen(_mm512_castsi512_si256(v));
+    hi = W::widen(_mm512_extracti64x4_epi64(v, 1));
+  }
+};
+
+template <class W, class Sink>
+void walk_halves(const void* src, int64_t n, Sink& sink) {
+  using H = Halves<W>;
+  const auto* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m512 w0, w1, w2, w3;
+    H::x32(s + i, w0, w1);
+    H::x32(s + i + 32, w2, w3);
+    sink.put(i, w0, A0);
+    sink.put(i + 16, w1, A1);
+    sink.put(i + 32, w2, A2);
+    sink.put(i + 48, w3, A3);
+  }
+  for (; i + 16 <= n; i += 16) sink.put(i, H::x16(s + i), A0);
+  if (i < n) {
+    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    sink.put_masked(i, H::masked(s + i, m), m);
+  }
 }
 
 template <class Sink>
 void walk_f16(const void* src, int64_t n, Sink& sink) {
-  const auto* s = static_cast<const uint16_t*>(src);
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    __m512 w0, w1, w2, w3;
-    f16x32(s + i, w0, w1);
-    f16x32(s + i + 32, w2, w3);
-    sink.put(i, w0, A0);
-    sink.put(i + 16, w1, A1);
-    sink.put(i + 32, w2, A2);
-    sink.put(i + 48, w3, A3);
-  }
-  for (; i + 16 <= n; i += 16) sink.put(i, f16x16(s + i), A0);
-  if (i < n) {
-    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    sink.put_masked(i, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, s + i)), m);
-  }
+  walk_halves<F16Widen>(src, n, sink);
 }
-
-inline __m512 bf16_widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-// 32 bf16 values per 512-bit load, as f16x32 (two threads streaming k = 2048: 0.79 -> 0.90 of a read).
-inline void bf16x32(const uint16_t* p, __m512& lo, __m512& hi) {
-  const __m512i v = _mm512_loadu_si512(p);
-  lo = bf16_widen(_mm512_castsi512_si256(v));
-  hi = bf16_widen(_mm512_extracti64x4_epi64(v, 1));
-}
-
 template <class Sink>
 void walk_bf16(const void* src, int64_t n, Sink& sink) {
-  const auto* s = static_cast<const uint16_t*>(src);
-  auto load = [&](int64_t i) { return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))); };
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    __m512 w0, w1, w2, w3;
-    bf16x32(s + i, w0, w1);
-    bf16x32(s + i + 32, w2, w3);
-    sink.put(i, w0, A0);
-    sink.put(i + 16, w1, A1);
-    sink.put(i + 32, w2, A2);
-    sink.put(i + 48, w3, A3);
-  }
-  for (; i + 16 <= n; i += 16) sink.put(i, load(i), A0);
-  if (i < n) {
-    const auto m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    sink.put_masked(i, bf16_widen(_mm256_maskz_loadu_epi16(m, s + i)), m);
-  }
+  walk_halves<BF16Widen>(src, n, sink);
 }
 
 // Legacy 32-element blocks go in pairs: block i feeds accumulators 0/1, block i+1 accumulators 2/3, so four
@@ -485,20 +477,15 @@ struct F32Vec {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(r) + i);
   }
 };
-struct F16Vec {
-  static __m512 at(const uint8_t* r, int64_t i) { return f16x16(reinterpret_cast<const uint16_t*>(r) + i); }
+template <class W>
+struct HalfVec {
+  static __m512 at(const uint8_t* r, int64_t i) { return Halves<W>::x16(reinterpret_cast<const uint16_t*>(r) + i); }
   static __m512 masked(const uint8_t* r, int64_t i, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(r) + i));
+    return Halves<W>::masked(reinterpret_cast<const uint16_t*>(r) + i, m);
   }
 };
-struct BF16Vec {
-  static __m512 at(const uint8_t* r, int64_t i) {
-    return bf16_widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(reinterpret_cast<const uint16_t*>(r) + i)));
-  }
-  static __m512 masked(const uint8_t* r, int64_t i, __mmask16 m) {
-    return bf16_widen(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(r) + i));
-  }
-};
+using F16Vec = HalfVec<F16Widen>;
+using BF16Vec = HalfVec<BF16Widen>;
 
 template <class Vec, int R>
 void dot_rows_lockstep(const uint8_t* rows, size_t stride, const float* x, int64_t n, float* out) {
